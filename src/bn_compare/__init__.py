@@ -1,0 +1,10 @@
+"""bn-compare: does BatchNormalization help this network, and where should it go?"""
+
+import os
+
+# TensorFlow is imported lazily inside the nodes; when it is, keep its C++ start-up
+# chatter (oneDNN notices, missing CUDA) out of the run log. Users can override these.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
+
+__version__ = "0.1.0"

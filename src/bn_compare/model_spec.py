@@ -1,0 +1,72 @@
+"""Keras models described by data: a variant is a list of ``{class_name, **kwargs}``.
+
+Example (YAML)::
+
+    - {class_name: Flatten}
+    - {class_name: Dense, units: 300, kernel_initializer: he_normal}
+    - {class_name: LeakyReLU}
+
+``class_name`` is any layer in ``keras.layers``; the other keys are its constructor's
+keyword arguments. Keras is imported inside the functions so that importing this module
+stays cheap (``kedro viz`` and the CLI never pay for TensorFlow).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+
+class VariantSpecError(ValueError):
+    """A variant's layer list cannot be turned into a Keras model."""
+
+
+def _layer_class(keras: Any, class_name: Any, where: str) -> type:
+    candidate = getattr(keras.layers, class_name, None) if isinstance(class_name, str) else None
+    if not (isinstance(candidate, type) and issubclass(candidate, keras.layers.Layer)):
+        raise VariantSpecError(
+            f"{where}.class_name: {class_name!r} is not a layer class in keras.layers"
+        )
+    return candidate
+
+
+def make_layer(keras: Any, spec: Any, where: str) -> Any:
+    """One Keras layer from ``{class_name: ..., **kwargs}``; errors name ``where``."""
+    if not isinstance(spec, Mapping) or "class_name" not in spec:
+        raise VariantSpecError(
+            f"{where}: expected a mapping with a 'class_name' key, got {spec!r}"
+        )
+    kwargs = {key: value for key, value in spec.items() if key != "class_name"}
+    layer_class = _layer_class(keras, spec["class_name"], where)
+    try:
+        return layer_class(**kwargs)
+    except Exception as exc:  # Keras raises TypeError, ValueError and others
+        raise VariantSpecError(f"{where} ({spec['class_name']}): {exc}") from None
+
+
+def build_sequential(
+    layers: Sequence[Mapping[str, Any]],
+    input_shape: Sequence[int],
+    *,
+    name: str | None = None,
+    where: str = "layers",
+) -> Any:
+    """A ``keras.Sequential`` built on ``input_shape``, so every argument is checked.
+
+    Raises:
+        VariantSpecError: naming ``where[i]``, the layer class and the problem.
+    """
+    import keras
+
+    if isinstance(layers, (str, bytes)) or not isinstance(layers, Sequence) or not layers:
+        raise VariantSpecError(f"{where}: expected a non-empty list of layers, got {layers!r}")
+    model = keras.Sequential(name=name)
+    model.add(keras.Input(shape=tuple(input_shape)))
+    for index, spec in enumerate(layers):
+        position = f"{where}[{index}]"
+        layer = make_layer(keras, spec, position)
+        try:
+            model.add(layer)
+        except Exception as exc:
+            raise VariantSpecError(f"{position} ({spec['class_name']}): {exc}") from None
+    return model

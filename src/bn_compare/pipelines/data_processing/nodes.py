@@ -1,0 +1,47 @@
+"""Scale and split the raw Fashion-MNIST arrays."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def _scaled(images: np.ndarray, scale: float) -> np.ndarray:
+    # float32 from the start: a float64 copy of 60,000 images would cost 376 MB
+    scaled = images.astype(np.float32)
+    scaled /= np.float32(scale)
+    return scaled
+
+
+def split_dataset(
+    raw: dict[str, np.ndarray], data_options: dict[str, Any]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Scale pixels to [0, 1] and hold out the first ``validation_size`` training images.
+
+    As in the notebook: validation = the first ``validation_size`` training images,
+    training = the rest (optionally only the first ``max_train_images`` of them, for
+    quick runs); the test set is untouched apart from scaling.
+
+    Returns:
+        x_train, y_train, x_valid, y_valid, x_test, y_test
+    """
+    images, labels = raw["train_images"], raw["train_labels"]
+    validation_size = int(data_options["validation_size"])
+    if not 0 < validation_size < len(images):
+        raise ValueError(
+            f"data.validation_size must be between 1 and {len(images) - 1} "
+            f"(the training set has {len(images)} images), got {validation_size}"
+        )
+    end = len(images)
+    if data_options.get("max_train_images"):
+        end = min(end, validation_size + int(data_options["max_train_images"]))
+    scale = float(data_options["scale"])
+    return (
+        _scaled(images[validation_size:end], scale),
+        labels[validation_size:end].copy(),
+        _scaled(images[:validation_size], scale),
+        labels[:validation_size].copy(),
+        _scaled(raw["test_images"], scale),
+        raw["test_labels"].copy(),
+    )

@@ -1,0 +1,20 @@
+"""Raw IDX files -> scaled float32 arrays for training, validation and test."""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import split_dataset
+
+MODEL_INPUTS = ["x_train", "y_train", "x_valid", "y_valid", "x_test", "y_test"]
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                func=split_dataset,
+                inputs=["fashion_mnist_raw", "params:data"],
+                outputs=MODEL_INPUTS,
+                name="split_dataset",
+            )
+        ]
+    )

@@ -1,0 +1,122 @@
+"""Test-set evaluation of each variant, the comparison table and the plots."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # plots are files; never open a window
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+COMPARISON_COLUMNS = [
+    "variant",
+    "total_params",
+    "trainable_params",
+    "non_trainable_params",
+    "final_val_accuracy",
+    "best_val_accuracy",
+    "test_accuracy",
+    "test_loss",
+    "seconds_per_epoch",
+]
+
+
+def evaluate_model(
+    model: Any, x_test: np.ndarray, y_test: np.ndarray, training: dict[str, Any]
+) -> tuple[dict[str, float], np.ndarray]:
+    """Test loss and accuracy, and the predicted class of every test image."""
+    from bn_compare.tf_runtime import keras_runtime
+
+    keras_runtime(training.get("intra_op_threads", 0))
+    batch_size = int(training.get("eval_batch_size", training["batch_size"]))
+    loss, accuracy = model.evaluate(x_test, y_test, batch_size=batch_size, verbose=0)
+    probabilities = model.predict(x_test, batch_size=batch_size, verbose=0)
+    predictions = np.argmax(probabilities, axis=1).astype(np.uint8)
+    return {"test_loss": float(loss), "test_accuracy": float(accuracy)}, predictions
+
+
+def confusion_matrix(
+    y_true: np.ndarray, y_pred: np.ndarray, num_classes: int
+) -> np.ndarray:
+    """Counts: row = true class, column = predicted class."""
+    counts = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(counts, (y_true.astype(np.int64), y_pred.astype(np.int64)), 1)
+    return counts
+
+
+def plot_confusion_matrix(
+    y_test: np.ndarray,
+    predictions: np.ndarray,
+    data_options: dict[str, Any],
+    variant: str = "model",
+) -> plt.Figure:
+    """Row-normalised confusion matrix on the test set, with class names."""
+    class_names = list(data_options["class_names"])
+    counts = confusion_matrix(y_test, predictions, len(class_names))
+    recall = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    accuracy = np.trace(counts) / max(counts.sum(), 1)
+
+    fig, ax = plt.subplots(figsize=(8, 7), layout="constrained")
+    image = ax.imshow(recall, cmap="Blues", vmin=0, vmax=1)
+    for (row, col), count in np.ndenumerate(counts):
+        ax.text(col, row, str(count), ha="center", va="center", fontsize=8,
+                color="white" if recall[row, col] > 0.5 else "black")
+    ticks = np.arange(len(class_names))
+    ax.set_xticks(ticks, class_names, rotation=45, ha="right")
+    ax.set_yticks(ticks, class_names)
+    ax.set_xlabel("Predicted class")
+    ax.set_ylabel("True class")
+    ax.set_title(
+        f"{variant}: confusion matrix on the {counts.sum():,} test images\n"
+        f"(accuracy {accuracy:.4f}; numbers are counts, colour is the share of the row)"
+    )
+    fig.colorbar(image, ax=ax, label="share of true class")
+    return fig
+
+
+def summarise_variant(
+    history: pd.DataFrame, parameters: pd.DataFrame, test_metrics: dict[str, float]
+) -> pd.DataFrame:
+    """One row of the comparison table (without the variant's name)."""
+    return pd.DataFrame(
+        [
+            {
+                "total_params": int(parameters["total"].sum()),
+                "trainable_params": int(parameters["trainable"].sum()),
+                "non_trainable_params": int(parameters["non_trainable"].sum()),
+                "final_val_accuracy": float(history["val_accuracy"].iloc[-1]),
+                "best_val_accuracy": float(history["val_accuracy"].max()),
+                "test_accuracy": float(test_metrics["test_accuracy"]),
+                "test_loss": float(test_metrics["test_loss"]),
+                "seconds_per_epoch": float(history["seconds"].mean()),
+            }
+        ]
+    )
+
+
+def build_comparison_table(**summaries: pd.DataFrame) -> pd.DataFrame:
+    """One row per variant, keyed by the variant names the inputs are passed as."""
+    rows = [summary.assign(variant=name) for name, summary in summaries.items()]
+    return pd.concat(rows, ignore_index=True)[COMPARISON_COLUMNS]
+
+
+def plot_learning_curves(**histories: pd.DataFrame) -> plt.Figure:
+    """Validation accuracy and loss per epoch of every variant, on one figure."""
+    fig, (acc_ax, loss_ax) = plt.subplots(1, 2, figsize=(13, 5), layout="constrained")
+    for name, history in histories.items():
+        acc_ax.plot(history["epoch"], history["val_accuracy"], marker="o", label=name)
+        loss_ax.plot(history["epoch"], history["val_loss"], marker="o", label=name)
+    acc_ax.set_title("Validation accuracy per epoch")
+    acc_ax.set_ylabel("accuracy")
+    loss_ax.set_title("Validation loss per epoch")
+    loss_ax.set_ylabel("sparse categorical cross-entropy")
+    for ax in (acc_ax, loss_ax):
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        ax.legend(title="variant")
+    fig.suptitle("Learning curves on the validation images: BatchNormalization variants")
+    return fig

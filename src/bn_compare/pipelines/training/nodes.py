@@ -1,0 +1,146 @@
+"""Build, account for and train one variant's model."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bn_compare.model_spec import build_sequential
+from bn_compare.tf_runtime import seeded_keras
+
+logger = logging.getLogger(__name__)
+
+HISTORY_COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"]
+
+
+def build_model(
+    layers: list[dict[str, Any]],
+    data_options: dict[str, Any],
+    training: dict[str, Any],
+    variant: str = "model",
+) -> Any:
+    """The variant's model, compiled and untrained (initial weights from the seed)."""
+    keras = seeded_keras(training, fresh_session=True)
+    model = build_sequential(
+        layers, data_options["image_shape"], name=variant, where=f"variants.{variant}.layers"
+    )
+    optimizer = keras.optimizers.get(
+        {
+            "class_name": training.get("optimizer", "SGD"),
+            "config": {"learning_rate": float(training["learning_rate"])},
+        }
+    )
+    model.compile(
+        optimizer=optimizer,
+        loss=training.get("loss", "sparse_categorical_crossentropy"),
+        metrics=list(training.get("metrics", ["accuracy"])),
+        steps_per_execution=int(training.get("steps_per_execution", 1)),
+        jit_compile=bool(training.get("jit_compile", False)),
+    )
+    return model
+
+
+def _count(weights: list[Any]) -> int:
+    return int(sum(np.prod(w.shape) for w in weights))
+
+
+def account_parameters(model: Any) -> pd.DataFrame:
+    """One row per layer: total, trainable and non-trainable parameter counts.
+
+    For BatchNormalization layers also the features and the four per-feature vectors
+    (gamma, beta trainable; moving mean and variance not): the notebook's 4 x features,
+    half of it trainable. Every figure is checked against Keras' own counts.
+    """
+    rows = []
+    for layer in model.layers:
+        row = {
+            "layer": layer.name,
+            "class_name": type(layer).__name__,
+            "total": _count(layer.weights),
+            "trainable": _count(layer.trainable_weights),
+            "non_trainable": _count(layer.non_trainable_weights),
+            "features": 0,
+            "gamma": 0,
+            "beta": 0,
+            "moving_mean": 0,
+            "moving_variance": 0,
+        }
+        if row["class_name"] == "BatchNormalization":
+            vectors = {w.path.rsplit("/", 1)[-1]: _count([w]) for w in layer.weights}
+            row["features"] = int(layer.moving_mean.shape[-1])
+            row.update({name: vectors.get(name, 0) for name in
+                        ("gamma", "beta", "moving_mean", "moving_variance")})
+            expected_total = row["features"] * (2 + int(layer.center) + int(layer.scale))
+            _check(row["total"] == expected_total == sum(vectors.values()), layer, row)
+            _check(row["trainable"] == row["gamma"] + row["beta"], layer, row)
+        _check(row["total"] == layer.count_params(), layer, row)
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    _check(int(table["total"].sum()) == model.count_params(), model, {"sum": table["total"].sum()})
+    _check(int(table["trainable"].sum()) == _count(model.trainable_weights), model, {})
+    return table
+
+
+def _check(condition: bool, owner: Any, details: dict[str, Any]) -> None:
+    if not condition:
+        raise AssertionError(
+            f"Parameter accounting for {owner.name} disagrees with Keras: {details}"
+        )
+
+
+def train_model(
+    model: Any,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_valid: np.ndarray,
+    y_valid: np.ndarray,
+    training: dict[str, Any],
+) -> tuple[Any, pd.DataFrame]:
+    """Fit the model; return it and its per-epoch history table."""
+    keras = seeded_keras(training)
+    epochs = int(training["epochs"])
+    timer = _epoch_logger(keras, epochs, model.name)
+    fitted = model.fit(
+        x_train,
+        y_train,
+        epochs=epochs,
+        batch_size=int(training["batch_size"]),
+        validation_data=(x_valid, y_valid),
+        validation_batch_size=int(training.get("eval_batch_size", training["batch_size"])),
+        shuffle=True,
+        verbose=0,
+        callbacks=[timer],
+    )
+    history = pd.DataFrame(fitted.history)
+    history.insert(0, "epoch", np.arange(1, len(history) + 1))
+    history["seconds"] = timer.seconds
+    return model, history[HISTORY_COLUMNS]
+
+
+def _epoch_logger(keras: Any, epochs: int, name: str) -> Any:
+    """A Keras callback that times each epoch and logs a line a user can follow."""
+
+    class EpochLogger(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seconds: list[float] = []
+
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self._start = time.perf_counter()
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            self.seconds.append(time.perf_counter() - self._start)
+            logs = logs or {}
+            logger.info(
+                "%s epoch %d/%d - %.1fs - loss %.4f - accuracy %.4f - "
+                "val_loss %.4f - val_accuracy %.4f",
+                name, epoch + 1, epochs, self.seconds[-1], logs.get("loss", np.nan),
+                logs.get("accuracy", np.nan), logs.get("val_loss", np.nan),
+                logs.get("val_accuracy", np.nan),
+            )
+
+    return EpochLogger()

@@ -1,0 +1,20 @@
+"""Project settings. See https://docs.kedro.org/en/stable/configure/configuration_basics/"""
+
+from kedro.config import OmegaConfigLoader
+
+from bn_compare.hooks import ParameterCheckHook, VariantRegistryHook
+
+# Hooks run last-in-first-out: parameters are registered, then checked.
+HOOKS = (ParameterCheckHook(), VariantRegistryHook())
+
+CONF_SOURCE = "conf"
+
+CONFIG_LOADER_CLASS = OmegaConfigLoader
+CONFIG_LOADER_ARGS = {
+    "base_env": "base",
+    "default_run_env": "local",
+    # Environments and --params override single keys (training.epochs=3) instead of
+    # replacing a whole top-level block.
+    "merge_strategy": {"parameters": "soft"},
+}
+

@@ -1,0 +1,57 @@
+"""TensorFlow set-up done once per process, the first time a node needs Keras.
+
+Threads must be fixed before TensorFlow runs its first op; op determinism and the seed
+make a rerun with the same seed give the same numbers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+# Set by runners that start several workers, so that N workers x threads <= cores.
+THREADS_ENV = "BN_COMPARE_TF_THREADS"
+
+
+def keras_runtime(intra_op_threads: int = 0, *, deterministic: bool = True) -> Any:
+    """Import and configure TensorFlow, return ``keras``.
+
+    Args:
+        intra_op_threads: threads per op (0 = TensorFlow's default). The environment
+            variable ``BN_COMPARE_TF_THREADS`` wins when set.
+        deterministic: enable TensorFlow op determinism.
+    """
+    import tensorflow as tf
+
+    threads = int(os.environ.get(THREADS_ENV) or intra_op_threads or 0)
+    if threads and tf.config.threading.get_intra_op_parallelism_threads() != threads:
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(threads)
+        except RuntimeError:  # TensorFlow already ran an op in this process
+            logger.debug("TensorFlow already initialised; thread settings unchanged")
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+
+    import keras
+
+    return keras
+
+
+def seeded_keras(options: dict[str, Any], *, fresh_session: bool = False) -> Any:
+    """``keras`` configured from the ``training`` parameters, with every RNG seeded.
+
+    ``fresh_session`` first frees what earlier models in this process left behind
+    (graphs, layer-name counters), so each variant starts from the same state.
+    """
+    keras = keras_runtime(
+        options.get("intra_op_threads", 0),
+        deterministic=options.get("deterministic", True),
+    )
+    if fresh_session:
+        keras.backend.clear_session(free_memory=True)
+    keras.utils.set_random_seed(int(options["seed"]))
+    return keras

@@ -1,0 +1,103 @@
+"""`kedro run --pipeline=compare --env=smoke` on the real Fashion-MNIST, in a copy of
+the project, as a user runs it."""
+
+import shutil
+
+import matplotlib.image
+import pandas as pd
+import pytest
+import yaml
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+from bn_compare.pipelines.evaluation.nodes import COMPARISON_COLUMNS
+from tests.conftest import kedro, version_dirs
+
+pytestmark = pytest.mark.pipeline
+
+VARIANTS = ["baseline", "bn_after_activation", "bn_before_activation"]
+PER_VARIANT = ["initial_model", "model", "history", "parameters", "test_metrics",
+               "predictions", "summary", "confusion_matrix"]
+SHARED = ["x_train", "y_train", "x_valid", "y_valid", "x_test", "y_test",
+          "comparison_table", "learning_curves"]
+OUTPUTS = SHARED + [f"{v}.{name}" for v in VARIANTS for name in PER_VARIANT]
+
+
+def _catalog(project):
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project, env="smoke") as session:
+        return session.load_context().catalog
+
+
+def _smoke_outputs(project):
+    return project / "data" / "smoke"
+
+
+def _add_variant(project, name, layers):
+    (project / "conf" / "smoke" / f"parameters_{name}.yml").write_text(
+        yaml.safe_dump({"variants": {name: {"layers": layers}}}))
+
+
+def test_every_output_is_versioned_and_loads(smoke_project):
+    catalog = _catalog(smoke_project)
+    for name in OUTPUTS:
+        assert catalog.exists(name), name
+        assert len(catalog.get(name).list_versions()) == 1, name
+    table = catalog.load("comparison_table")
+    assert list(table.columns) == COMPARISON_COLUMNS
+    assert table["variant"].tolist() == VARIANTS
+    assert table["total_params"].tolist() == [266_610, 271_346, 271_346]
+    assert table["non_trainable_params"].tolist() == [0, 2_368, 2_368]
+    assert table["test_accuracy"].between(0.3, 1).all()  # 2 epochs on 4,000 images
+    model = catalog.load("bn_after_activation.model")
+    assert model.count_params() == 271_346
+    assert catalog.load("x_train").shape == (4000, 28, 28)
+    assert catalog.load("x_valid").shape == (1000, 28, 28)
+    assert catalog.load("baseline.history")["epoch"].tolist() == [1, 2]
+    png = next((_smoke_outputs(smoke_project) / "08_reporting" / "learning_curves.png")
+               .glob("*/learning_curves.png"))
+    assert matplotlib.image.imread(png).shape[1] > 1000
+
+
+def test_second_run_keeps_both_versions_and_params_override_one_key(smoke_project, tmp_path):
+    project = shutil.copytree(smoke_project, tmp_path / "project")
+    _add_variant(project, "bn_no_bias", [
+        {"class_name": "Flatten"},
+        {"class_name": "Dense", "units": 100, "use_bias": False},
+        {"class_name": "BatchNormalization"},
+        {"class_name": "Activation", "activation": "relu"},
+        {"class_name": "Dense", "units": 10, "activation": "softmax"},
+    ])
+    result = kedro(project, "run", "--pipelines=compare", "--env=smoke",
+                   "--params=training.epochs=1")
+    assert result.returncode == 0, result.stderr[-5000:]
+
+    catalog = _catalog(project)
+    for name in OUTPUTS:
+        assert len(catalog.get(name).list_versions()) == 2, name
+    table = catalog.load("comparison_table")
+    assert table["variant"].tolist() == [*VARIANTS, "bn_no_bias"]
+    history = catalog.load("baseline.history")
+    assert history["epoch"].tolist() == [1]  # epochs overridden ...
+    assert catalog.load("params:training")["batch_size"] == 32  # ... siblings kept
+    first = sorted(catalog.get("baseline.history").list_versions(full_path=False))[0]
+    older = pd.read_csv(_smoke_outputs(project) / "07_model_output/baseline/history.csv"
+                        / first / "history.csv")
+    assert older["epoch"].tolist() == [1, 2]
+
+
+def test_bad_layer_fails_before_any_training(smoke_project, tmp_path):
+    project = shutil.copytree(smoke_project, tmp_path / "project")
+    _add_variant(project, "broken", [{"class_name": "Flatten"},
+                                     {"class_name": "Dense", "units": 10, "activaton": "relu"}])
+    before = {p: version_dirs(p) for p in _smoke_outputs(project).rglob("*.*") if p.is_dir()
+              and any(c.is_dir() for c in p.iterdir())}
+    result = kedro(project, "run", "--pipeline=compare", "--env=smoke")
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "variants.broken.layers[1] (Dense)" in output
+    assert "activaton" in output
+    assert "Running node" not in output
+    after = {p: version_dirs(p) for p in before}
+    assert after == before
+    assert not (_smoke_outputs(project) / "06_models" / "broken").exists()

@@ -1,0 +1,49 @@
+import copy
+
+import pytest
+
+from bn_compare.validation import InvalidParametersError, check_parameters, ensure_valid
+
+
+def test_the_shipped_parameters_are_valid(base_parameters):
+    assert check_parameters(base_parameters) == []
+
+
+def _with(parameters, path, value):
+    changed = copy.deepcopy(parameters)
+    *parents, last = path
+    target = changed
+    for key in parents:
+        target = target[key]
+    target[last] = value
+    return changed
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("training", "epochs"), 0, "training.epochs: must be an integer > 0, got 0"),
+        (("training", "epochs"), "ten", "training.epochs: must be an integer > 0, got 'ten'"),
+        (("training", "batch_size"), -32, "training.batch_size: must be an integer > 0, got -32"),
+        (("training", "learning_rate"), 0, "training.learning_rate: must be a number > 0, got 0"),
+        (("training", "optimizer"), "SGDD", "training.optimizer: 'SGDD' is not a Keras optimizer"),
+        (("training", "loss"), "crossentropy_x", "training.loss: 'crossentropy_x' is not a Keras loss"),
+        (("data", "validation_size"), 60000, "data.validation_size: must be an integer in 1..59999"),
+        (("variants",), {}, "variants: must declare at least one variant"),
+        (("variants", "bn-after"), {"layers": [{"class_name": "Flatten"}]},
+         "variants.bn-after: 'bn-after' is not a valid variant name"),
+        (("variants", "bn_before_activation", "layers", 3, "units"), "many",
+         "variants.bn_before_activation.layers[3]"),
+    ],
+)
+def test_each_problem_names_the_parameter_and_value(base_parameters, path, value, message):
+    problems = check_parameters(_with(base_parameters, path, value))
+    assert any(message in problem for problem in problems), problems
+
+
+def test_all_problems_are_reported_at_once(base_parameters):
+    bad = _with(_with(base_parameters, ("training", "epochs"), 0), ("data", "scale"), -1)
+    with pytest.raises(InvalidParametersError) as error:
+        ensure_valid(bad)
+    assert len(error.value.problems) == 2
+    assert "training.epochs" in str(error.value) and "data.scale" in str(error.value)
