@@ -6,5 +6,7 @@ import os
 # chatter (oneDNN notices, missing CUDA) out of the run log. Users can override these.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
+# Kedro's ParallelRunner: spawn workers, never fork a process holding TensorFlow.
+os.environ.setdefault("KEDRO_MP_CONTEXT", "spawn")
 
 __version__ = "0.1.0"
