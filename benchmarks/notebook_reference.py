@@ -8,11 +8,13 @@ notebook: the data is read from the official IDX files (``keras.datasets`` would
 download them), and ``Input`` replaces the deprecated ``input_shape=`` argument.
 
 Prints one JSON object: per variant the fit seconds, final validation accuracy and test
-accuracy.
+accuracy. ``--epochs``, ``--validation`` and ``--train-images`` exist only for the
+benchmark's quick smoke mode; their defaults are the notebook's.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
@@ -22,6 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from bn_compare.datasets import FashionMNISTDataset  # noqa: E402
 
+parser = argparse.ArgumentParser()
+parser.add_argument("--epochs", type=int, default=10)
+parser.add_argument("--validation", type=int, default=5000)
+parser.add_argument("--train-images", type=int, default=None)
+args = parser.parse_args()
+
 raw = FashionMNISTDataset(path="data/01_raw/fashion-mnist").load()
 
 import tensorflow as tf  # noqa: E402
@@ -30,8 +38,10 @@ X_train_full = raw["train_images"] / 255.0
 y_train_full = raw["train_labels"]
 X_test = raw["test_images"] / 255.0
 y_test = raw["test_labels"]
-X_valid, X_train = X_train_full[:5000], X_train_full[5000:]
-y_valid, y_train = y_train_full[:5000], y_train_full[5000:]
+X_valid, X_train = X_train_full[:args.validation], X_train_full[args.validation:]
+y_valid, y_train = y_train_full[:args.validation], y_train_full[args.validation:]
+if args.train_images:
+    X_train, y_train = X_train[:args.train_images], y_train[:args.train_images]
 
 tf.random.set_seed(42)
 L = tf.keras.layers
@@ -64,7 +74,7 @@ for name, layers in VARIANTS.items():
                   optimizer=tf.keras.optimizers.SGD(learning_rate=1e-3),
                   metrics=["accuracy"])
     start = time.perf_counter()
-    history = model.fit(X_train, y_train, epochs=10,
+    history = model.fit(X_train, y_train, epochs=args.epochs,
                         validation_data=(X_valid, y_valid), verbose=2)
     fit_seconds = time.perf_counter() - start
     test_loss, test_accuracy = model.evaluate(X_test, y_test, verbose=0)
