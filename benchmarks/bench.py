@@ -2,7 +2,7 @@
 
 Each side runs as its own process tree, alternately, ``--repeats`` times (default 2);
 the medians are reported. Measured per run: whole-process wall seconds, peak memory of
-the whole process tree (RSS and PSS summed over its processes, sampled every 50 ms;
+the whole process tree (RSS and PSS summed over its processes, sampled every 200 ms;
 PSS counts pages shared between processes once), and per
 variant the fit seconds, final validation accuracy and test accuracy. Our side runs in
 a temporary copy of the project (outputs there, not in your data/), with the base
@@ -44,21 +44,19 @@ def _pss_bytes(pid: int) -> int:
     return 0
 
 
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
 def tree_memory(root_pid: int) -> tuple[int, int]:
     """(RSS, PSS) in bytes, summed over a process and all its descendants.
 
     RSS counts shared pages (TensorFlow's libraries) once per process; PSS splits them
     between the processes that share them, so the PSS sum is what the tree occupies.
     """
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-                parent = int(stat[stat.rindex(")") + 2 :].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            children.setdefault(parent, []).append(int(entry.name))
     rss = pss = 0
     stack = [root_pid]
     while stack:
@@ -67,9 +65,9 @@ def tree_memory(root_pid: int) -> tuple[int, int]:
             statm = Path(f"/proc/{pid}/statm").read_text().split()
             rss += int(statm[1]) * os.sysconf("SC_PAGE_SIZE")
             pss += _pss_bytes(pid)
+            stack.extend(_children(pid))
         except (OSError, ValueError, IndexError):
-            pass
-        stack.extend(children.get(pid, []))
+            continue
     return rss, pss
 
 
@@ -88,7 +86,7 @@ def measure(command: list[str], cwd: Path) -> dict:
         while not done.is_set():
             rss, pss = tree_memory(process.pid)
             peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
-            done.wait(0.05)
+            done.wait(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
