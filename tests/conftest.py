@@ -15,6 +15,12 @@ import pytest
 import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+VARIANTS = ["baseline", "bn_after_activation", "bn_before_activation"]
+PER_VARIANT = ["initial_model", "model", "history", "parameters", "test_metrics",
+               "predictions", "summary", "confusion_matrix"]
+SHARED = ["x_train", "y_train", "x_valid", "y_valid", "x_test", "y_test",
+          "comparison_table", "learning_curves"]
+OUTPUTS = SHARED + [f"{v}.{name}" for v in VARIANTS for name in PER_VARIANT]
 KEDRO = str(Path(sys.executable).with_name("kedro"))
 DEBIAN_DATA = Path("/usr/share/datasets/fashion-mnist")
 
@@ -85,3 +91,13 @@ def smoke_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = kedro(project, "run", "--pipeline=compare", "--env=smoke")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
     return project
+
+
+def smoke_catalog(project: Path):
+    """The project copy's Data Catalog in the smoke environment."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project, env="smoke") as session:
+        return session.load_context().catalog

@@ -6,11 +6,15 @@ import logging
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
+from kedro.io import DatasetError
 
-from bn_compare.validation import ensure_valid
+from bn_compare.runner import active_worker_pool
+from bn_compare.validation import InvalidParametersError, check_parameters
 from bn_compare.variants import remember_parameters
 
 logger = logging.getLogger(__name__)
+
+RAW_DATA = "fashion_mnist_raw"
 
 
 class VariantRegistryHook:
@@ -22,11 +26,26 @@ class VariantRegistryHook:
         remember_parameters(context.config_loader["parameters"])
 
 
-class ParameterCheckHook:
-    """Refuse bad parameters before the first node runs."""
+class InputCheckHook:
+    """Refuse bad parameters and bad raw data before the first node runs (in parallel
+    runs, nodes that need no data would otherwise start, and save, right away)."""
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
         parameters = catalog.load("parameters")
-        ensure_valid(parameters)
-        logger.info("Parameters checked: variants %s", ", ".join(parameters["variants"]))
+        pool = active_worker_pool()
+        # With a worker pool, the check runs there (TensorFlow is loaded there) while
+        # this process checks the raw files.
+        pending = pool.submit(check_parameters, dict(parameters)) if pool else None
+        data_error = None
+        if RAW_DATA in pipeline.inputs():
+            try:
+                catalog.load(RAW_DATA)  # every check of the raw files
+            except DatasetError as error:
+                data_error = error
+        problems = pending.result() if pending else check_parameters(parameters)
+        if problems:
+            raise InvalidParametersError(problems)
+        if data_error is not None:
+            raise data_error
+        logger.info("Inputs checked: variants %s", ", ".join(parameters["variants"]))

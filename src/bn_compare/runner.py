@@ -36,16 +36,49 @@ def _start_worker(threads: int) -> None:
     import tensorflow  # noqa: F401
 
 
-class ParallelRunner(KedroParallelRunner):
-    """Kedro's ``ParallelRunner`` with spawned, TensorFlow-ready workers."""
+def _ready() -> None:
+    """A no-op task: submitting one per worker starts them all now."""
 
-    def _get_executor(self, max_workers: int) -> Executor:
-        return ProcessPoolExecutor(
-            max_workers=max_workers,
+
+_active_pool: ProcessPoolExecutor | None = None
+
+
+def active_worker_pool() -> ProcessPoolExecutor | None:
+    """The workers of the ``ParallelRunner`` about to run, if any (the parameter check
+    runs there, so the main process never imports TensorFlow)."""
+    return _active_pool
+
+
+class ParallelRunner(KedroParallelRunner):
+    """Kedro's ``ParallelRunner`` with spawned, TensorFlow-ready workers.
+
+    The workers start when the runner is created, so their TensorFlow import overlaps
+    with Kedro loading the catalog and checking the parameters.
+    """
+
+    def __init__(self, max_workers: int | None = None, is_async: bool = False):
+        global _active_pool  # noqa: PLW0603
+        super().__init__(max_workers=max_workers, is_async=is_async)
+        self._pool = ProcessPoolExecutor(
+            max_workers=self._max_workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
-            initargs=(threads_per_worker(max_workers),),
+            initargs=(threads_per_worker(self._max_workers),),
         )
+        for _ in range(self._max_workers):
+            self._pool.submit(_ready)
+        _active_pool = self._pool
+
+    def _get_executor(self, max_workers: int) -> Executor:
+        return self._pool
+
+    def __del__(self) -> None:
+        global _active_pool  # noqa: PLW0603
+        if _active_pool is getattr(self, "_pool", None):
+            _active_pool = None
+        if getattr(self, "_pool", None) is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        super().__del__()
 
 
 def _run_task(

@@ -2,10 +2,10 @@
 
 from kedro.config import OmegaConfigLoader
 
-from bn_compare.hooks import ParameterCheckHook, VariantRegistryHook
+from bn_compare.hooks import InputCheckHook, VariantRegistryHook
 
-# Hooks run last-in-first-out: parameters are registered, then checked.
-HOOKS = (ParameterCheckHook(), VariantRegistryHook())
+# Hooks run last-in-first-out: parameters are registered, then the inputs checked.
+HOOKS = (InputCheckHook(), VariantRegistryHook())
 
 CONF_SOURCE = "conf"
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from kedro.io import DatasetError, Version
 
-from bn_compare.datasets.keras_model_dataset import KerasModelDataset
+from bn_compare.datasets import KerasModelDataset
 
 
 def _model(*extra):

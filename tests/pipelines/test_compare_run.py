@@ -7,26 +7,12 @@ import matplotlib.image
 import pandas as pd
 import pytest
 import yaml
-from kedro.framework.session import KedroSession
-from kedro.framework.startup import bootstrap_project
 
 from bn_compare.pipelines.evaluation.nodes import COMPARISON_COLUMNS
-from tests.conftest import kedro, version_dirs
+from tests.conftest import OUTPUTS, VARIANTS, kedro, smoke_catalog, version_dirs
 
 pytestmark = pytest.mark.pipeline
 
-VARIANTS = ["baseline", "bn_after_activation", "bn_before_activation"]
-PER_VARIANT = ["initial_model", "model", "history", "parameters", "test_metrics",
-               "predictions", "summary", "confusion_matrix"]
-SHARED = ["x_train", "y_train", "x_valid", "y_valid", "x_test", "y_test",
-          "comparison_table", "learning_curves"]
-OUTPUTS = SHARED + [f"{v}.{name}" for v in VARIANTS for name in PER_VARIANT]
-
-
-def _catalog(project):
-    bootstrap_project(project)
-    with KedroSession.create(project_path=project, env="smoke") as session:
-        return session.load_context().catalog
 
 
 def _smoke_outputs(project):
@@ -39,7 +25,7 @@ def _add_variant(project, name, layers):
 
 
 def test_every_output_is_versioned_and_loads(smoke_project):
-    catalog = _catalog(smoke_project)
+    catalog = smoke_catalog(smoke_project)
     for name in OUTPUTS:
         assert catalog.exists(name), name
         assert len(catalog.get(name).list_versions()) == 1, name
@@ -72,7 +58,7 @@ def test_second_run_keeps_both_versions_and_params_override_one_key(smoke_projec
                    "--params=training.epochs=1")
     assert result.returncode == 0, result.stderr[-5000:]
 
-    catalog = _catalog(project)
+    catalog = smoke_catalog(project)
     for name in OUTPUTS:
         assert len(catalog.get(name).list_versions()) == 2, name
     table = catalog.load("comparison_table")

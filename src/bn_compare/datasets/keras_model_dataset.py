@@ -1,38 +1,56 @@
-"""``KerasModelDataset``: kedro-datasets' ``TensorFlowModelDataset`` with atomic saves.
+"""``KerasModelDataset``: versioned ``.keras`` models, written atomically.
 
-The stock dataset copies the ``.keras`` file straight to its versioned path, so a run
-killed mid-copy leaves a truncated file that becomes the "latest" version. Here the
-copy goes to a temporary name in the same folder and is renamed into place.
-Loading is unchanged (``safe_mode=True``: no arbitrary code from a ``.keras`` file).
+The same file format and options as kedro-datasets' ``TensorFlowModelDataset`` (which
+this replaces in the catalog), with two differences that matter here:
+
+- Keras is imported only when a model is loaded or saved, so building the catalog
+  (``kedro viz``, the runner's main process) never imports TensorFlow.
+- The file is written to a temporary name beside the target and renamed into place, so
+  a run killed mid-write never leaves a truncated file as the latest version.
+
+Models load with ``safe_mode=True``: a ``.keras`` file cannot run code on load.
 """
 
 from __future__ import annotations
 
 import tempfile
-import uuid
-from pathlib import PurePath
+from pathlib import Path
 from typing import Any
 
-from kedro.io.core import get_filepath_str
-from kedro_datasets.tensorflow import TensorFlowModelDataset
+from kedro.io.core import DatasetError
+
+from .versioned_file import VersionedFileDataset
 
 
-class KerasModelDataset(TensorFlowModelDataset):
-    """Versioned ``.keras`` models, written atomically. Catalog usage as for
-    ``tensorflow.TensorFlowModelDataset``."""
+class KerasModelDataset(VersionedFileDataset):
+    """Saves and loads a Keras model as one ``.keras`` file.
+
+    Example catalog entry::
+
+        "{variant}.model":
+          type: bn_compare.datasets.KerasModelDataset
+          filepath: data/06_models/{variant}/model.keras
+          versioned: true
+    """
+
+    DEFAULT_LOAD_ARGS: dict[str, Any] = {"safe_mode": True}
+
+    def load(self) -> Any:
+        import keras
+
+        with tempfile.TemporaryDirectory(prefix="bn_compare_keras_") as tempdir:
+            local = str(Path(tempdir) / "model.keras")
+            self._fs.get(self._load_path(), local)
+            return keras.saving.load_model(local, **self._load_args)
 
     def save(self, data: Any) -> None:
         import keras
 
-        save_path = get_filepath_str(self._get_save_path(), self._protocol)
-        partial = f"{save_path}.{uuid.uuid4().hex}.partial"
-        with tempfile.TemporaryDirectory(prefix=self._tmp_prefix) as tempdir:
-            local = str(PurePath(tempdir) / "model.keras")
-            keras.saving.save_model(data, local, **self._save_args)
-            try:
-                self._fs.put(local, partial)
-                self._fs.mv(partial, save_path)
-            finally:
-                if self._fs.exists(partial):
-                    self._fs.rm(partial)
-        self._invalidate_cache()
+        if not isinstance(data, keras.Model):
+            raise DatasetError(
+                f"KerasModelDataset saves Keras models, got {type(data).__name__}"
+            )
+        with tempfile.TemporaryDirectory(prefix="bn_compare_keras_") as tempdir:
+            local = Path(tempdir) / "model.keras"
+            keras.saving.save_model(data, str(local), **self._save_args)
+            self._write_atomically(lambda stream: stream.write(local.read_bytes()))
