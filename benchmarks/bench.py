@@ -2,7 +2,7 @@
 
 Each side runs as its own process tree, alternately, ``--repeats`` times (default 2);
 the medians are reported. Measured per run: whole-process wall seconds, peak memory of
-the whole process tree (RSS and PSS summed over its processes, sampled every 200 ms;
+the whole process tree (RSS and PSS summed over its processes, sampled every 0.5 s;
 PSS counts pages shared between processes once), and per
 variant the fit seconds, final validation accuracy and test accuracy. Our side runs in
 a temporary copy of the project (outputs there, not in your data/), with the base
@@ -86,7 +86,7 @@ def measure(command: list[str], cwd: Path) -> dict:
         while not done.is_set():
             rss, pss = tree_memory(process.pid)
             peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
-            done.wait(0.2)
+            done.wait(0.5)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()

@@ -7,6 +7,7 @@ make a rerun with the same seed give the same numbers.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 from typing import Any
 
@@ -27,6 +28,8 @@ def keras_runtime(intra_op_threads: int = 0, *, deterministic: bool = True) -> A
     import tensorflow as tf
 
     threads = int(os.environ.get(THREADS_ENV) or intra_op_threads or 0)
+    if not threads and multiprocessing.parent_process() is not None:
+        threads = 1  # a worker of some runner: one thread each, never oversubscribe
     if threads and tf.config.threading.get_intra_op_parallelism_threads() != threads:
         try:
             tf.config.threading.set_intra_op_parallelism_threads(threads)
