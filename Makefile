@@ -10,7 +10,7 @@ export KEDRO_DISABLE_TELEMETRY := 1
 export MPLBACKEND := Agg
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help install data run smoke test bench viz
+.PHONY: help install data browser run smoke test bench viz
 
 help:
 	@echo "make run     full comparison on the real Fashion-MNIST (kedro run --pipeline=compare)"
@@ -30,13 +30,20 @@ install: $(STAMP)
 data: $(STAMP)
 	$(BIN)/python -m bn_compare.ensure_data
 
+# Debian's chromium for the browser test (apt-get when root); never a downloaded browser.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "chromium is missing: install Debian's chromium package (the browser test needs it)"; fi; }
+
 run: data
 	$(BIN)/kedro run --pipeline=compare
 
 smoke: data
 	$(BIN)/kedro run --pipeline=compare --env=smoke
 
-test: data
+test: data browser
 	$(BIN)/python -m pytest
 
 bench: data

@@ -1,0 +1,151 @@
+"""`kedro viz` on a smoke run: the REST API, the page in Debian's chromium, the static
+build, and the notebook that reads the catalog."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import KEDRO, PROJECT_ROOT, VARIANTS, kedro
+
+pytestmark = pytest.mark.pipeline
+
+LAYERS = ["raw", "model_input", "models", "model_output", "reporting"]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.load(response)
+
+
+def _descendants(pid: int) -> list[int]:
+    found, stack = [], [pid]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            stack += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+@pytest.fixture(scope="module")
+def viz(smoke_project):
+    port = _free_port()
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "KEDRO_ENV": "smoke"}
+    start = time.monotonic()
+    process = subprocess.Popen(
+        [KEDRO, "viz", "run", "--no-browser", "--host", "127.0.0.1", "--port", str(port),
+         "--env", "smoke"],
+        cwd=smoke_project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    while True:
+        try:
+            main = _get(f"{url}/api/main")
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() - start > 180:
+                process.kill()
+                pytest.fail(f"kedro viz did not start:\n{process.stdout.read()[-4000:]}")
+            time.sleep(0.5)
+    startup = time.monotonic() - start
+    print(f"kedro viz answered /api/main after {startup:.1f} s")
+    yield {"url": url, "main": main, "process": process, "startup": startup}
+    os.killpg(process.pid, 15)
+    process.wait(timeout=30)
+
+
+def test_api_shows_one_namespace_per_variant_layers_and_parameters(viz):
+    main = viz["main"]
+    namespaces = {node["name"] for node in main["nodes"] if node["type"] == "modularPipeline"}
+    assert set(VARIANTS) <= namespaces
+    assert [layer for layer in main["layers"] if layer in LAYERS] == LAYERS
+    by_name = {node["name"]: node for node in main["nodes"]}
+    assert by_name["comparison_table"]["layer"] == "reporting"
+    assert by_name["fashion_mnist_raw"]["layer"] == "raw"
+    assert by_name["x_train"]["layer"] == "model_input"
+    assert any(node["type"] == "parameters" for node in main["nodes"])
+
+
+def test_comparison_table_preview(viz):
+    node = next(n for n in viz["main"]["nodes"] if n["name"] == "comparison_table")
+    detail = _get(f"{viz['url']}/api/nodes/{node['id']}")
+    preview = json.dumps(detail.get("preview"))
+    for variant in VARIANTS:
+        assert variant in preview
+    assert "test_accuracy" in preview
+
+
+def test_drawing_the_graph_never_imports_tensorflow(viz):
+    for pid in _descendants(viz["process"].pid):
+        maps = Path(f"/proc/{pid}/maps").read_text()
+        assert "libtensorflow" not in maps, f"process {pid} loaded TensorFlow"
+
+
+def test_page_renders_the_variant_namespaces_in_chromium(viz):
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "make test installs Debian's chromium"
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.goto(viz["url"], wait_until="networkidle", timeout=60_000)
+            page.wait_for_selector(".pipeline-node", timeout=60_000)
+            text = page.inner_text("body").lower()
+            page.screenshot(path=str(ARTIFACTS / "kedro-viz.png"), full_page=True)
+        finally:
+            browser.close()
+    for variant in VARIANTS:
+        pretty = variant.replace("_", " ")
+        assert variant in text or pretty in text, variant
+
+
+def test_static_build_with_previews(smoke_project, tmp_path, monkeypatch):
+    monkeypatch.setenv("KEDRO_ENV", "smoke")
+    project = shutil.copytree(smoke_project, tmp_path / "project")
+    result = kedro(project, "viz", "build", "--include-previews")
+    assert result.returncode == 0, result.stderr[-3000:]
+    main = json.loads((project / "build" / "api" / "main").read_text())
+    assert set(VARIANTS) <= {n["name"] for n in main["nodes"]}
+    assert (project / "build" / "index.html").is_file()
+    table = next(n for n in main["nodes"] if n["name"] == "comparison_table")
+    detail = (project / "build" / "api" / "nodes" / table["id"]).read_text()
+    assert "bn_after_activation" in detail  # the preview was exported
+
+
+def test_notebook_runs_against_the_catalog(smoke_project, monkeypatch):
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(PROJECT_ROOT / "notebooks" / "compare_variants.ipynb", 4)
+    assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
+    monkeypatch.setenv("KEDRO_ENV", "smoke")  # the kernel inherits it
+    NotebookClient(notebook, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(smoke_project)}}).execute()
+    outputs = "".join(str(o) for cell in notebook.cells for o in cell.get("outputs", []))
+    assert "BN parameters: 4736" in outputs
+    assert "image/png" in outputs
