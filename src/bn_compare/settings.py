@@ -2,10 +2,10 @@
 
 from kedro.config import OmegaConfigLoader
 
-from bn_compare.hooks import InputCheckHook, VariantRegistryHook
+from bn_compare.hooks import InputCheckHook, MemoryReleaseHook, VariantRegistryHook
 
 # Hooks run last-in-first-out: parameters are registered, then the inputs checked.
-HOOKS = (InputCheckHook(), VariantRegistryHook())
+HOOKS = (MemoryReleaseHook(), InputCheckHook(), VariantRegistryHook())
 
 CONF_SOURCE = "conf"
 

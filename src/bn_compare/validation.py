@@ -129,6 +129,9 @@ def check_variants(params: Mapping[str, Any]) -> list[str]:
             build_sequential(layers, shape, name=name, where=f"variants.{name}.layers")
         except VariantSpecError as exc:
             problems.append(str(exc))
+    import keras
+
+    keras.backend.clear_session()  # leave no trace in a worker that trains next
     return problems
 
 
