@@ -13,6 +13,8 @@ stays cheap (``kedro viz`` and the CLI never pay for TensorFlow).
 
 from __future__ import annotations
 
+import random
+
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -44,19 +46,38 @@ def make_layer(keras: Any, spec: Any, where: str) -> Any:
         raise VariantSpecError(f"{where} ({spec['class_name']}): {exc}") from None
 
 
+def _seed_initializers(layer: Any, rng: random.Random) -> None:
+    """Give the layer's unseeded random initializers seeds drawn from ``rng``.
+
+    Keras draws an unseeded initializer's seed from Python's process-wide ``random``
+    when the layer is created; any other thread using ``random`` in between (a Dask
+    worker's event loop does) would change the initial weights.
+    """
+    for attribute in sorted(vars(layer)):
+        initializer = getattr(layer, attribute)
+        if getattr(initializer, "_init_seed", 0) is None and hasattr(initializer, "seed"):
+            initializer.seed = rng.randint(1, 10**9)
+
+
 def build_sequential(
     layers: Sequence[Mapping[str, Any]],
     input_shape: Sequence[int],
     *,
     name: str | None = None,
     where: str = "layers",
+    seed: int | None = None,
 ) -> Any:
     """A ``keras.Sequential`` built on ``input_shape``, so every argument is checked.
+
+    With ``seed``, every random initializer without a seed of its own gets one derived
+    from it, so the initial weights depend on nothing else.
 
     Raises:
         VariantSpecError: naming ``where[i]``, the layer class and the problem.
     """
     import keras
+
+    rng = random.Random(seed)
 
     if isinstance(layers, (str, bytes)) or not isinstance(layers, Sequence) or not layers:
         raise VariantSpecError(f"{where}: expected a non-empty list of layers, got {layers!r}")
@@ -65,6 +86,8 @@ def build_sequential(
     for index, spec in enumerate(layers):
         position = f"{where}[{index}]"
         layer = make_layer(keras, spec, position)
+        if seed is not None:
+            _seed_initializers(layer, rng)
         try:
             model.add(layer)
         except Exception as exc:

@@ -35,7 +35,11 @@ def keras_runtime(intra_op_threads: int = 0, *, deterministic: bool = True) -> A
             tf.config.threading.set_intra_op_parallelism_threads(threads)
             tf.config.threading.set_inter_op_parallelism_threads(threads)
         except RuntimeError:  # TensorFlow already ran an op in this process
-            logger.debug("TensorFlow already initialised; thread settings unchanged")
+            logger.warning(
+                "TensorFlow was initialised before its thread settings could be applied: "
+                "it keeps %d threads per op instead of %d",
+                tf.config.threading.get_intra_op_parallelism_threads(), threads,
+            )
     if deterministic:
         tf.config.experimental.enable_op_determinism()
 

@@ -26,7 +26,8 @@ def build_model(
     """The variant's model, compiled and untrained (initial weights from the seed)."""
     keras = seeded_keras(training, fresh_session=True)
     model = build_sequential(
-        layers, data_options["image_shape"], name=variant, where=f"variants.{variant}.layers"
+        layers, data_options["image_shape"], name=variant,
+        where=f"variants.{variant}.layers", seed=int(training["seed"]),
     )
     optimizer = keras.optimizers.get(
         {
