@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -24,9 +25,15 @@ ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
 
 
 def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    # Kedro-Viz refuses ports above 49151, where the OS hands out ephemeral ones.
+    for port in random.Random().sample(range(20000, 45000), 200):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port between 20000 and 45000")
 
 
 def _get(url: str) -> dict:
