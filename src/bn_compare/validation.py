@@ -141,8 +141,3 @@ def check_parameters(params: Mapping[str, Any]) -> list[str]:
     keras_runtime(threads if isinstance(threads, int) and threads > 0 else 0)
     return check_data(params) + check_training(params) + check_variants(params)
 
-
-def ensure_valid(params: Mapping[str, Any]) -> None:
-    problems = check_parameters(params)
-    if problems:
-        raise InvalidParametersError(problems)
