@@ -1,4 +1,5 @@
-"""Project hooks: hand the run's parameters to the pipeline factories, check them."""
+"""Project hooks: hand the run's parameters to the pipeline factories, check the
+inputs before any node runs, release memory after each node."""
 
 from __future__ import annotations
 

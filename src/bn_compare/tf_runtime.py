@@ -17,17 +17,19 @@ logger = logging.getLogger(__name__)
 THREADS_ENV = "BN_COMPARE_TF_THREADS"
 
 
-def keras_runtime(intra_op_threads: int = 0, *, deterministic: bool = True) -> Any:
-    """Import and configure TensorFlow, return ``keras``.
+def keras_runtime(training: dict[str, Any]) -> Any:
+    """Import TensorFlow, configure it from the ``training`` parameters, return ``keras``.
 
-    Args:
-        intra_op_threads: threads per op (0 = TensorFlow's default). The environment
-            variable ``BN_COMPARE_TF_THREADS`` wins when set.
-        deterministic: enable TensorFlow op determinism.
+    ``intra_op_threads``: threads per op (0 = TensorFlow's default; the environment
+    variable ``BN_COMPARE_TF_THREADS`` wins when set). ``deterministic`` (default true):
+    TensorFlow op determinism. Every caller passes the run's parameters, since the
+    first call in a process fixes both.
     """
     import tensorflow as tf
 
-    threads = int(os.environ.get(THREADS_ENV) or intra_op_threads or 0)
+    requested = training.get("intra_op_threads", 0)
+    requested = requested if isinstance(requested, int) and requested > 0 else 0
+    threads = int(os.environ.get(THREADS_ENV) or requested)
     if not threads and multiprocessing.parent_process() is not None:
         threads = 1  # a worker of some runner: one thread each, never oversubscribe
     if threads and tf.config.threading.get_intra_op_parallelism_threads() != threads:
@@ -40,7 +42,7 @@ def keras_runtime(intra_op_threads: int = 0, *, deterministic: bool = True) -> A
                 "it keeps %d threads per op instead of %d",
                 tf.config.threading.get_intra_op_parallelism_threads(), threads,
             )
-    if deterministic:
+    if training.get("deterministic", True) is not False:
         tf.config.experimental.enable_op_determinism()
 
     import keras
@@ -54,10 +56,7 @@ def seeded_keras(options: dict[str, Any], *, fresh_session: bool = False) -> Any
     ``fresh_session`` first frees what earlier models in this process left behind
     (graphs, layer-name counters), so each variant starts from the same state.
     """
-    keras = keras_runtime(
-        options.get("intra_op_threads", 0),
-        deterministic=options.get("deterministic", True),
-    )
+    keras = keras_runtime(options)
     if fresh_session:
         keras.backend.clear_session(free_memory=True)
     keras.utils.set_random_seed(int(options["seed"]))

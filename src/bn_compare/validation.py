@@ -137,7 +137,7 @@ def check_variants(params: Mapping[str, Any]) -> list[str]:
 
 def check_parameters(params: Mapping[str, Any]) -> list[str]:
     """Every problem found in the parameters (empty when they are valid)."""
-    threads = (params.get("training") or {}).get("intra_op_threads", 0)
-    keras_runtime(threads if isinstance(threads, int) and threads > 0 else 0)
+    training = params.get("training")
+    keras_runtime(training if isinstance(training, Mapping) else {})
     return check_data(params) + check_training(params) + check_variants(params)
 

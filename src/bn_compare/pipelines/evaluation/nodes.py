@@ -31,7 +31,7 @@ def evaluate_model(
     """Test loss and accuracy, and the predicted class of every test image."""
     from bn_compare.tf_runtime import keras_runtime
 
-    keras_runtime(training.get("intra_op_threads", 0))
+    keras_runtime(training)
     batch_size = int(training.get("eval_batch_size", training["batch_size"]))
     loss, accuracy = model.evaluate(x_test, y_test, batch_size=batch_size, verbose=0)
     probabilities = model.predict(x_test, batch_size=batch_size, verbose=0)
