@@ -132,7 +132,8 @@ def run_pipeline(smoke: bool, workdir: Path) -> dict:
     table = pd.read_csv(_latest(outputs / "08_reporting" / "comparison_table.csv"))
     variants = {}
     for row in table.itertuples():
-        history = pd.read_csv(_latest(outputs / "07_model_output" / row.variant / "history.csv"))
+        history = pd.read_csv(_latest(outputs / "07_model_output" / row.variant
+                                      / f"seed_{row.seed}" / "history.csv"))
         variants[row.variant] = {
             "fit_seconds": float(history["seconds"].sum()),
             "final_val_accuracy": float(row.final_val_accuracy),

@@ -19,8 +19,11 @@ VARIANTS = ["baseline", "bn_after_activation", "bn_before_activation"]
 PER_VARIANT = ["initial_model", "model", "history", "parameters", "test_metrics",
                "predictions", "summary", "confusion_matrix"]
 SHARED = ["x_train", "y_train", "x_valid", "y_valid", "x_test", "y_test",
-          "comparison_table", "learning_curves"]
-OUTPUTS = SHARED + [f"{v}.{name}" for v in VARIANTS for name in PER_VARIANT]
+          "comparison_table", "learning_curve_table", "parameter_accounting",
+          "variant_statistics", "pairwise_differences", "learning_curves",
+          "test_accuracy_intervals", "report"]
+SEED = 42  # conf/base and conf/smoke: one seed
+OUTPUTS = SHARED + [f"{v}.seed_{SEED}.{name}" for v in VARIANTS for name in PER_VARIANT]
 KEDRO = str(Path(sys.executable).with_name("kedro"))
 DEBIAN_DATA = Path("/usr/share/datasets/fashion-mnist")
 

@@ -52,7 +52,9 @@ class InputCheckHook:
             raise InvalidParametersError(problems)
         if data_error is not None:
             raise data_error
-        logger.info("Inputs checked: variants %s", ", ".join(parameters["variants"]))
+        logger.info("Inputs checked: variants %s; seeds %s",
+                    ", ".join(parameters["variants"]),
+                    ", ".join(map(str, parameters["training"]["seeds"])))
 
 
 class MemoryReleaseHook:

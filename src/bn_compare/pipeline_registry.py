@@ -7,8 +7,8 @@ from kedro.pipeline import Pipeline
 
 
 def register_pipelines() -> dict[str, Pipeline]:
-    """``data_processing``, ``training``, ``evaluation`` and ``compare`` (the three
-    composed, also the default)."""
+    """``data_processing``, ``training``, ``evaluation``, ``reporting`` and ``compare``
+    (all four composed, also the default)."""
     pipelines = find_pipelines(raise_errors=True)
     if "compare" in pipelines:
         pipelines["__default__"] = pipelines["compare"]

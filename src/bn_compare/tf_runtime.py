@@ -50,14 +50,15 @@ def keras_runtime(training: dict[str, Any]) -> Any:
     return keras
 
 
-def seeded_keras(options: dict[str, Any], *, fresh_session: bool = False) -> Any:
-    """``keras`` configured from the ``training`` parameters, with every RNG seeded.
+def seeded_keras(training: dict[str, Any], seed: int, *, fresh_session: bool = False) -> Any:
+    """``keras`` configured from the ``training`` parameters, every RNG seeded with
+    ``seed`` (one of ``training.seeds``).
 
     ``fresh_session`` first frees what earlier models in this process left behind
     (graphs, layer-name counters), so each variant starts from the same state.
     """
-    keras = keras_runtime(options)
+    keras = keras_runtime(training)
     if fresh_session:
         keras.backend.clear_session(free_memory=True)
-    keras.utils.set_random_seed(int(options["seed"]))
+    keras.utils.set_random_seed(int(seed))
     return keras

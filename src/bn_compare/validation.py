@@ -14,6 +14,7 @@ from bn_compare.tf_runtime import keras_runtime
 from bn_compare.variants import is_valid_variant_name
 
 TRAINING_SET_SIZE = 60_000
+MAX_SEED = 2**32 - 1  # keras.utils.set_random_seed's limit
 
 
 class InvalidParametersError(ValueError):
@@ -81,9 +82,7 @@ def check_training(params: Mapping[str, Any]) -> list[str]:
             f"training.learning_rate: must be a number > 0, got "
             f"{training.get('learning_rate')!r}"
         )
-    seed = training.get("seed")
-    if not isinstance(seed, Integral) or isinstance(seed, bool) or seed < 0:
-        problems.append(f"training.seed: must be an integer >= 0, got {seed!r}")
+    problems += _check_seeds(training)
     threads = training.get("intra_op_threads", 0)
     if not isinstance(threads, Integral) or isinstance(threads, bool) or threads < 0:
         problems.append(
@@ -91,6 +90,36 @@ def check_training(params: Mapping[str, Any]) -> list[str]:
             f"default), got {threads!r}"
         )
     problems += _check_keras_names(training)
+    return problems
+
+
+def _check_seeds(training: Mapping[str, Any]) -> list[str]:
+    if "seed" in training:
+        return [f"training.seed: replaced by training.seeds, a list (write "
+                f"seeds: [{training['seed']!r}])"]
+    seeds = training.get("seeds")
+    if not isinstance(seeds, (list, tuple)) or not seeds:
+        return [f"training.seeds: must be a non-empty list of integers, got {seeds!r}"]
+    problems = [f"training.seeds[{i}]: must be an integer in 0..{MAX_SEED}, got {seed!r}"
+                for i, seed in enumerate(seeds)
+                if not isinstance(seed, Integral) or isinstance(seed, bool)
+                or not 0 <= seed <= MAX_SEED]
+    repeated = sorted({seed for seed in seeds if list(seeds).count(seed) > 1}, key=str)
+    if repeated:
+        problems.append(f"training.seeds: each seed once, repeated: {repeated}")
+    return problems
+
+
+def check_statistics(params: Mapping[str, Any]) -> list[str]:
+    problems: list[str] = []
+    statistics = _section(params, "statistics", problems)
+    if not statistics:
+        return problems
+    for key in ("confidence", "target_val_accuracy"):
+        value = statistics.get(key)
+        if not _positive_number(value) or value > 1 or (key == "confidence" and value == 1):
+            bounds = "0 < x < 1" if key == "confidence" else "0 < x <= 1"
+            problems.append(f"statistics.{key}: must be a number with {bounds}, got {value!r}")
     return problems
 
 
@@ -139,5 +168,6 @@ def check_parameters(params: Mapping[str, Any]) -> list[str]:
     """Every problem found in the parameters (empty when they are valid)."""
     training = params.get("training")
     keras_runtime(training if isinstance(training, Mapping) else {})
-    return check_data(params) + check_training(params) + check_variants(params)
+    return (check_data(params) + check_training(params) + check_statistics(params)
+            + check_variants(params))
 

@@ -1,4 +1,5 @@
-"""Which variants the pipelines are built for: the keys of the ``variants`` parameter.
+"""Which trainings the pipelines are built for: every variant (the keys of the
+``variants`` parameter) with every seed of ``training.seeds``.
 
 Pipelines are created before any node runs, from the parameters of the run being
 started (environment and ``--params`` included). ``hooks.VariantRegistryHook`` hands
@@ -11,7 +12,7 @@ from __future__ import annotations
 import keyword
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 _active_parameters: dict[str, Any] | None = None
 
@@ -49,3 +50,31 @@ def variant_names(parameters: dict[str, Any] | None = None) -> list[str]:
     if not isinstance(variants, dict):
         return []
     return [name for name in variants if is_valid_variant_name(name)]
+
+
+class Run(NamedTuple):
+    """One training: a variant with a seed. Its namespace is ``<variant>.seed_<seed>``."""
+
+    variant: str
+    seed: int
+
+    @property
+    def namespace(self) -> str:
+        return f"{self.variant}.seed_{self.seed}"
+
+
+def seeds(parameters: dict[str, Any] | None = None) -> list[int]:
+    """The distinct non-negative integer seeds of ``training.seeds``, in order (others are
+    left to the parameter check, which names them)."""
+    training = (parameters or active_parameters()).get("training") or {}
+    listed = training.get("seeds") if isinstance(training, dict) else None
+    if not isinstance(listed, (list, tuple)):
+        return []
+    valid = [s for s in listed if isinstance(s, int) and not isinstance(s, bool) and s >= 0]
+    return list(dict.fromkeys(valid))
+
+
+def runs(parameters: dict[str, Any] | None = None) -> list[Run]:
+    """Every variant x seed, variants in declaration order, then seeds."""
+    parameters = parameters or active_parameters()
+    return [Run(name, seed) for name in variant_names(parameters) for seed in seeds(parameters)]

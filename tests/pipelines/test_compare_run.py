@@ -35,11 +35,11 @@ def test_every_output_is_versioned_and_loads(smoke_project):
     assert table["total_params"].tolist() == [266_610, 271_346, 271_346]
     assert table["non_trainable_params"].tolist() == [0, 2_368, 2_368]
     assert table["test_accuracy"].between(0.3, 1).all()  # 2 epochs on 4,000 images
-    model = catalog.load("bn_after_activation.model")
+    model = catalog.load("bn_after_activation.seed_42.model")
     assert model.count_params() == 271_346
     assert catalog.load("x_train").shape == (4000, 28, 28)
     assert catalog.load("x_valid").shape == (1000, 28, 28)
-    assert catalog.load("baseline.history")["epoch"].tolist() == [1, 2]
+    assert catalog.load("baseline.seed_42.history")["epoch"].tolist() == [1, 2]
     png = next((_smoke_outputs(smoke_project) / "08_reporting" / "learning_curves.png")
                .glob("*/learning_curves.png"))
     assert matplotlib.image.imread(png).shape[1] > 1000
@@ -63,11 +63,11 @@ def test_second_run_keeps_both_versions_and_params_override_one_key(smoke_projec
         assert len(catalog.get(name).list_versions()) == 2, name
     table = catalog.load("comparison_table")
     assert table["variant"].tolist() == [*VARIANTS, "bn_no_bias"]
-    history = catalog.load("baseline.history")
+    history = catalog.load("baseline.seed_42.history")
     assert history["epoch"].tolist() == [1]  # epochs overridden ...
     assert catalog.load("params:training")["batch_size"] == 32  # ... siblings kept
-    first = sorted(catalog.get("baseline.history").list_versions(full_path=False))[0]
-    older = pd.read_csv(_smoke_outputs(project) / "07_model_output/baseline/history.csv"
+    first = sorted(catalog.get("baseline.seed_42.history").list_versions(full_path=False))[0]
+    older = pd.read_csv(_smoke_outputs(project) / "07_model_output/baseline/seed_42/history.csv"
                         / first / "history.csv")
     assert older["epoch"].tolist() == [1, 2]
 
@@ -87,3 +87,46 @@ def test_bad_layer_fails_before_any_training(smoke_project, tmp_path):
     after = {p: version_dirs(p) for p in before}
     assert after == before
     assert not (_smoke_outputs(project) / "06_models" / "broken").exists()
+
+
+def test_single_seed_report_renders_and_says_no_intervals(smoke_project):
+    catalog = smoke_catalog(smoke_project)
+    report = catalog.load("report")
+    assert "Only one seed per variant was run: no standard deviation, interval" in report
+    assert "4,000 training, 1,000 validation" in report
+    assert report.count("data:image/png;base64,") == 2
+    statistics = catalog.load("variant_statistics")
+    assert (statistics["seeds"] == 1).all() and statistics["ci_low"].isna().all()
+
+
+def test_two_seeds_give_statistics_and_keep_each_seeds_numbers(smoke_project, tmp_path):
+    project = shutil.copytree(smoke_project, tmp_path / "project")
+    (project / "conf" / "smoke" / "parameters_seeds.yml").write_text(
+        yaml.safe_dump({"training": {"seeds": [42, 43]}}))
+    result = kedro(project, "run", "--pipeline=compare", "--env=smoke")
+    assert result.returncode == 0, result.stderr[-5000:]
+
+    catalog = smoke_catalog(project)
+    table = catalog.load("comparison_table")
+    assert list(zip(table["variant"], table["seed"], strict=True)) == [
+        (v, s) for v in VARIANTS for s in (42, 43)]
+    for variant in VARIANTS:
+        assert len(catalog.get(f"{variant}.seed_43.model").list_versions()) == 1
+    # Seed 42's runs are the same runs as in the one-seed smoke run, bit for bit.
+    first = smoke_catalog(smoke_project).load("comparison_table")
+    pd.testing.assert_frame_equal(
+        table[table["seed"] == 42].reset_index(drop=True).drop(columns="seconds_per_epoch"),
+        first.drop(columns="seconds_per_epoch"), check_exact=True)
+
+    statistics = catalog.load("variant_statistics").set_index(["variant", "metric"])
+    test = statistics.loc[("baseline", "test_accuracy")]
+    runs = table.loc[table["variant"] == "baseline", "test_accuracy"]
+    assert (test["seeds"], test["n"]) == (2, 2)
+    assert test["mean"] == pytest.approx(runs.mean())
+    assert test["ci_low"] < test["mean"] < test["ci_high"]
+    pairwise = catalog.load("pairwise_differences")
+    assert pairwise["n"].tolist() == [2, 2, 2]
+    assert pairwise["p_value"].between(0, 1).all()
+    report = catalog.load("report")
+    assert "2 seeds per variant. Intervals are 95% t-intervals" in report
+    assert "Does BatchNormalization help?" in report

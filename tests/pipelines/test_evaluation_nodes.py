@@ -1,13 +1,13 @@
 import numpy as np
 import pandas as pd
+import pytest
 
 from bn_compare.pipelines.evaluation.nodes import (
     COMPARISON_COLUMNS,
-    build_comparison_table,
     confusion_matrix,
     plot_confusion_matrix,
-    plot_learning_curves,
-    summarise_variant,
+    stack_tables,
+    summarise_run,
 )
 
 CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
@@ -28,32 +28,35 @@ def test_confusion_matrix_counts_true_rows_predicted_columns():
 
 def test_summary_row():
     parameters = pd.DataFrame({"total": [10, 4], "trainable": [10, 2], "non_trainable": [0, 2]})
-    row = summarise_variant(_history([0.8, 0.7]), parameters,
+    row = summarise_run(_history([0.8, 0.7]), parameters,
                             {"test_accuracy": 0.75, "test_loss": 0.6}).iloc[0]
     assert row["final_val_accuracy"] == 0.7 and row["best_val_accuracy"] == 0.8
     assert (row["total_params"], row["trainable_params"], row["non_trainable_params"]) == (14, 12, 2)
     assert row["seconds_per_epoch"] == 3.0
 
 
-def test_comparison_table_has_one_row_per_variant_in_order():
+def test_comparison_table_has_one_row_per_run_in_order_with_its_keys():
     parameters = pd.DataFrame({"total": [1], "trainable": [1], "non_trainable": [0]})
     metrics = {"test_accuracy": 0.5, "test_loss": 1.0}
-    summary = summarise_variant(_history([0.5]), parameters, metrics)
-    table = build_comparison_table(zeta=summary, alpha=summary)
+    summary = summarise_run(_history([0.5]), parameters, metrics)
+    table = stack_tables(summary, summary, summary, keys=[
+        {"variant": "zeta", "seed": 1}, {"variant": "zeta", "seed": 2},
+        {"variant": "alpha", "seed": 1}])
     assert list(table.columns) == COMPARISON_COLUMNS
-    assert table["variant"].tolist() == ["zeta", "alpha"]
+    assert table["variant"].tolist() == ["zeta", "zeta", "alpha"]
+    assert table["seed"].tolist() == [1, 2, 1]
 
 
-def test_plots_are_labelled():
-    fig = plot_learning_curves(baseline=_history([0.7, 0.8]), bn=_history([0.75, 0.85]))
-    acc_ax, loss_ax = fig.axes[:2]
-    assert acc_ax.get_title() == "Validation accuracy per epoch"
-    assert acc_ax.get_xlabel() == "epoch"
-    assert [t.get_text() for t in acc_ax.get_legend().get_texts()] == ["baseline", "bn"]
+def test_stacking_refuses_a_table_without_its_key():
+    with pytest.raises(ValueError, match="2 tables but 1 keys"):
+        stack_tables(pd.DataFrame(), pd.DataFrame(), keys=[{"variant": "a"}])
 
+
+def test_confusion_matrix_plot_is_labelled():
     y = np.arange(20) % 10
-    fig = plot_confusion_matrix(y, y, {"class_names": CLASS_NAMES}, variant="baseline")
+    fig = plot_confusion_matrix(y, y, {"class_names": CLASS_NAMES}, variant="baseline", seed=7)
     ax = fig.axes[0]
-    assert ax.get_title().startswith("baseline: confusion matrix on the 20 test images")
+    assert ax.get_title().startswith(
+        "baseline (seed 7): confusion matrix on the 20 test images")
     assert [t.get_text() for t in ax.get_xticklabels()] == CLASS_NAMES
     assert ax.get_ylabel() == "True class"

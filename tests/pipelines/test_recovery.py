@@ -64,7 +64,7 @@ def test_sigkill_during_training_loses_nothing_and_the_rerun_completes(smoke_pro
     # the latest.
     catalog = smoke_catalog(project)
     for name in OUTPUTS:
-        if name.endswith(("learning_curves", "confusion_matrix")):  # PNGs: save-only
+        if name.endswith(("learning_curves", "confusion_matrix", "intervals")):  # PNGs
             assert catalog.exists(name), name
         else:
             catalog.load(name)
@@ -74,7 +74,7 @@ def test_sigkill_during_training_loses_nothing_and_the_rerun_completes(smoke_pro
     rerun = kedro(project, "run", "--pipeline=compare", "--env=smoke")
     assert rerun.returncode == 0, rerun.stderr[-4000:]
     assert len(versions(project, "08_reporting/comparison_table.csv")) == 2
-    assert len(versions(project, "06_models/baseline/model.keras")) == 2
+    assert len(versions(project, "06_models/baseline/seed_42/model.keras")) == 2
 
 
 def test_same_seed_same_numbers_whichever_runner(smoke_project, tmp_path):
@@ -88,7 +88,7 @@ def test_same_seed_same_numbers_whichever_runner(smoke_project, tmp_path):
         columns=TIMING_COLUMNS, errors="ignore") for v in (first, second)]
     pd.testing.assert_frame_equal(tables[0], tables[1], check_exact=True)
     for variant in tables[0]["variant"]:
-        histories = [read_version(project, f"07_model_output/{variant}/history.csv", v)
+        histories = [read_version(project, f"07_model_output/{variant}/seed_42/history.csv", v)
                      .drop(columns="seconds") for v in (first, second)]
         pd.testing.assert_frame_equal(histories[0], histories[1], check_exact=True)
 
@@ -97,18 +97,18 @@ def test_earlier_model_version_can_be_evaluated_and_new_variant_trained_alone(
     smoke_project, tmp_path
 ):
     project = shutil.copytree(smoke_project, tmp_path / "project")
-    (first,) = versions(project, "06_models/baseline/model.keras")
-    first_metrics = (project / "data/smoke/07_model_output/baseline/test_metrics.json"
+    (first,) = versions(project, "06_models/baseline/seed_42/model.keras")
+    first_metrics = (project / "data/smoke/07_model_output/baseline/seed_42/test_metrics.json"
                      / first / "test_metrics.json").read_text()
 
     # A second, different run (1 epoch) becomes the latest ...
     assert kedro(project, "run", "--env=smoke", "--params=training.epochs=1").returncode == 0
     # ... and the first run's model is evaluated again on request.
     result = kedro(project, "run", "--pipeline=evaluation", "--env=smoke",
-                   f"--load-versions=baseline.model:{first}", "--namespaces=baseline")
+                   f"--load-versions=baseline.seed_42.model:{first}", "--namespaces=baseline")
     assert result.returncode == 0, result.stderr[-4000:]
-    latest = versions(project, "07_model_output/baseline/test_metrics.json")[-1]
-    assert (project / "data/smoke/07_model_output/baseline/test_metrics.json" / latest
+    latest = versions(project, "07_model_output/baseline/seed_42/test_metrics.json")[-1]
+    assert (project / "data/smoke/07_model_output/baseline/seed_42/test_metrics.json" / latest
             / "test_metrics.json").read_text() == first_metrics
 
     # A fourth variant: --only-missing-outputs trains only that one.
@@ -119,5 +119,5 @@ def test_earlier_model_version_can_be_evaluated_and_new_variant_trained_alone(
     result = kedro(project, "run", "--env=smoke", "--only-missing-outputs")
     assert result.returncode == 0, result.stderr[-4000:]
     for variant in ("baseline", "bn_after_activation", "bn_before_activation"):
-        assert len(versions(project, f"06_models/{variant}/model.keras")) == 2  # untouched
-    assert len(versions(project, "06_models/bn_input_only/model.keras")) == 1
+        assert len(versions(project, f"06_models/{variant}/seed_42/model.keras")) == 2  # untouched
+    assert len(versions(project, "06_models/bn_input_only/seed_42/model.keras")) == 1

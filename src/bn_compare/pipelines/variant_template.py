@@ -1,4 +1,4 @@
-"""Helpers for the per-variant template pipelines."""
+"""Helpers for the per-run template pipelines (one run = a variant with a seed)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,28 @@ from typing import Any
 
 from kedro.pipeline import Pipeline
 
-from bn_compare.variants import variant_names
+from bn_compare.variants import Run
+from bn_compare.variants import runs as configured_runs
 
 
-def bind_variant(func: Callable[..., Any], variant: str) -> Callable[..., Any]:
-    """``func`` with its ``variant`` argument fixed, keeping its name for logs and viz."""
-    return update_wrapper(partial(func, variant=variant), func)
+class Bound(partial):
+    """A partial that looks like its function (name, annotations) for Kedro's logs,
+    type checks and viz, also after the trip to a runner's worker process."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt through bind(): a plain partial's copied attributes are lost on the way.
+        return _rebind, (self.func, dict(self.keywords))
 
 
-def per_variant(
-    template: Callable[[str], Pipeline], variants: list[str] | None = None
-) -> Pipeline:
-    """The template instantiated once per variant (default: the configured variants)."""
-    names = variant_names() if variants is None else variants
-    return Pipeline([template(name) for name in names])
+def bind(func: Callable[..., Any], **fixed: Any) -> Callable[..., Any]:
+    """``func`` with some keyword arguments fixed, keeping its name for logs and viz."""
+    return update_wrapper(Bound(func, **fixed), func)
+
+
+def _rebind(func: Callable[..., Any], fixed: dict[str, Any]) -> Callable[..., Any]:
+    return bind(func, **fixed)
+
+
+def per_run(template: Callable[[Run], Pipeline], runs: list[Run] | None = None) -> Pipeline:
+    """The template instantiated once per run (default: the configured variants x seeds)."""
+    return Pipeline([template(run) for run in (configured_runs() if runs is None else runs)])

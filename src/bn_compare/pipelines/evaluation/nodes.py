@@ -1,4 +1,5 @@
-"""Test-set evaluation of each variant, the comparison table and the plots."""
+"""Test-set evaluation of each run (variant x seed), its confusion matrix and summary
+row; the tables that collect every run."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pandas as pd  # noqa: E402
 
 COMPARISON_COLUMNS = [
     "variant",
+    "seed",
     "total_params",
     "trainable_params",
     "non_trainable_params",
@@ -53,6 +55,7 @@ def plot_confusion_matrix(
     predictions: np.ndarray,
     data_options: dict[str, Any],
     variant: str = "model",
+    seed: int | None = None,
 ) -> plt.Figure:
     """Row-normalised confusion matrix on the test set, with class names."""
     class_names = list(data_options["class_names"])
@@ -70,18 +73,19 @@ def plot_confusion_matrix(
     ax.set_yticks(ticks, class_names)
     ax.set_xlabel("Predicted class")
     ax.set_ylabel("True class")
+    run = variant if seed is None else f"{variant} (seed {seed})"
     ax.set_title(
-        f"{variant}: confusion matrix on the {counts.sum():,} test images\n"
+        f"{run}: confusion matrix on the {counts.sum():,} test images\n"
         f"(accuracy {accuracy:.4f}; numbers are counts, colour is the share of the row)"
     )
     fig.colorbar(image, ax=ax, label="share of true class")
     return fig
 
 
-def summarise_variant(
+def summarise_run(
     history: pd.DataFrame, parameters: pd.DataFrame, test_metrics: dict[str, float]
 ) -> pd.DataFrame:
-    """One row of the comparison table (without the variant's name)."""
+    """One row of the comparison table (without the run's variant and seed)."""
     return pd.DataFrame(
         [
             {
@@ -98,25 +102,11 @@ def summarise_variant(
     )
 
 
-def build_comparison_table(**summaries: pd.DataFrame) -> pd.DataFrame:
-    """One row per variant, keyed by the variant names the inputs are passed as."""
-    rows = [summary.assign(variant=name) for name, summary in summaries.items()]
-    return pd.concat(rows, ignore_index=True)[COMPARISON_COLUMNS]
-
-
-def plot_learning_curves(**histories: pd.DataFrame) -> plt.Figure:
-    """Validation accuracy and loss per epoch of every variant, on one figure."""
-    fig, (acc_ax, loss_ax) = plt.subplots(1, 2, figsize=(13, 5), layout="constrained")
-    for name, history in histories.items():
-        acc_ax.plot(history["epoch"], history["val_accuracy"], marker="o", label=name)
-        loss_ax.plot(history["epoch"], history["val_loss"], marker="o", label=name)
-    acc_ax.set_title("Validation accuracy per epoch")
-    acc_ax.set_ylabel("accuracy")
-    loss_ax.set_title("Validation loss per epoch")
-    loss_ax.set_ylabel("sparse categorical cross-entropy")
-    for ax in (acc_ax, loss_ax):
-        ax.set_xlabel("epoch")
-        ax.grid(alpha=0.3)
-        ax.legend(title="variant")
-    fig.suptitle("Learning curves on the validation images: BatchNormalization variants")
-    return fig
+def stack_tables(*tables: pd.DataFrame, keys: list[dict[str, Any]]) -> pd.DataFrame:
+    """The tables one under the other, each prefixed with its key columns
+    (``keys[i]``, e.g. ``{"variant": "baseline", "seed": 42}``)."""
+    if len(tables) != len(keys):
+        raise ValueError(f"{len(tables)} tables but {len(keys)} keys")
+    parts = [table.assign(**key)[[*key, *(c for c in table.columns if c not in key)]]
+             for table, key in zip(tables, keys, strict=True)]
+    return pd.concat(parts, ignore_index=True)

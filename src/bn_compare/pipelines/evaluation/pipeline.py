@@ -1,23 +1,19 @@
-"""Per variant (same namespaces as training): test metrics, predictions, confusion
-matrix and a summary row; then the comparison table and the learning curves."""
+"""Per run (same namespaces as training): test metrics, predictions, confusion matrix
+and a summary row; then the tables that collect every run: the comparison table, the
+learning curves of every run and the parameter accounting of every variant."""
 
 import warnings
 
 from kedro.pipeline import Node, Pipeline
 
-from bn_compare.pipelines.variant_template import bind_variant, per_variant
-from bn_compare.variants import variant_names
+from bn_compare.pipelines.variant_template import bind, per_run
+from bn_compare.variants import Run
+from bn_compare.variants import runs as configured_runs
 
-from .nodes import (
-    build_comparison_table,
-    evaluate_model,
-    plot_confusion_matrix,
-    plot_learning_curves,
-    summarise_variant,
-)
+from .nodes import evaluate_model, plot_confusion_matrix, stack_tables, summarise_run
 
 
-def variant_evaluation(variant: str) -> Pipeline:
+def run_evaluation(run: Run) -> Pipeline:
     template = Pipeline(
         [
             Node(
@@ -27,51 +23,61 @@ def variant_evaluation(variant: str) -> Pipeline:
                 name="evaluate_model",
             ),
             Node(
-                func=bind_variant(plot_confusion_matrix, variant),
+                func=bind(plot_confusion_matrix, variant=run.variant, seed=run.seed),
                 inputs=["y_test", "predictions", "params:data"],
                 outputs="confusion_matrix",
                 name="plot_confusion_matrix",
             ),
             Node(
-                func=summarise_variant,
+                func=summarise_run,
                 inputs=["history", "parameter_table", "test_metrics"],
                 outputs="summary",
-                name="summarise_variant",
+                name="summarise_run",
             ),
         ]
     )
     return Pipeline(
         template,
-        namespace=variant,
-        inputs={"x_test": "x_test", "y_test": "y_test", "parameter_table": f"{variant}.parameters"},
+        namespace=run.namespace,
+        inputs={"x_test": "x_test", "y_test": "y_test",
+                "parameter_table": f"{run.namespace}.parameters"},
         parameters={"params:data", "params:training"},
     )
 
 
-def create_pipeline(variants: list[str] | None = None, **kwargs) -> Pipeline:
-    names = variant_names() if variants is None else variants
+def create_pipeline(runs: list[Run] | None = None, **kwargs) -> Pipeline:
+    runs = configured_runs() if runs is None else runs
     with warnings.catch_warnings():
-        # The comparison nodes name namespaced datasets ("baseline.summary") on
+        # The collecting nodes name namespaced datasets ("baseline.seed_42.summary") on
         # purpose; Kedro warns about dots in dataset names for every one of them.
         warnings.filterwarnings("ignore", message="One or more dataset names contain")
-        reporting = _reporting(names)
-    return per_variant(variant_evaluation, names) + reporting
+        collected = _collect(runs)
+    return per_run(run_evaluation, runs) + collected
 
 
-def _reporting(names: list[str]) -> Pipeline:
+def _collect(runs: list[Run]) -> Pipeline:
+    keys = [{"variant": run.variant, "seed": run.seed} for run in runs]
+    variants = dict.fromkeys(run.variant for run in runs)
+    first_runs = [next(run for run in runs if run.variant == name) for name in variants]
     return Pipeline(
         [
             Node(
-                func=build_comparison_table,
-                inputs={name: f"{name}.summary" for name in names},
+                func=bind(stack_tables, keys=keys),
+                inputs=[f"{run.namespace}.summary" for run in runs],
                 outputs="comparison_table",
                 name="build_comparison_table",
             ),
             Node(
-                func=plot_learning_curves,
-                inputs={name: f"{name}.history" for name in names},
-                outputs="learning_curves",
-                name="plot_learning_curves",
+                func=bind(stack_tables, keys=keys),
+                inputs=[f"{run.namespace}.history" for run in runs],
+                outputs="learning_curve_table",
+                name="collect_learning_curves",
+            ),
+            Node(  # the counts do not depend on the seed: each variant's first run
+                func=bind(stack_tables, keys=[{"variant": run.variant} for run in first_runs]),
+                inputs=[f"{run.namespace}.parameters" for run in first_runs],
+                outputs="parameter_accounting",
+                name="collect_parameter_accounting",
             ),
         ]
     )

@@ -21,13 +21,15 @@ def build_model(
     layers: list[dict[str, Any]],
     data_options: dict[str, Any],
     training: dict[str, Any],
+    *,
+    seed: int,
     variant: str = "model",
 ) -> Any:
     """The variant's model, compiled and untrained (initial weights from the seed)."""
-    keras = seeded_keras(training, fresh_session=True)
+    keras = seeded_keras(training, seed, fresh_session=True)
     model = build_sequential(
         layers, data_options["image_shape"], name=variant,
-        where=f"variants.{variant}.layers", seed=int(training["seed"]),
+        where=f"variants.{variant}.layers", seed=seed,
     )
     optimizer = keras.optimizers.get(
         {
@@ -100,11 +102,13 @@ def train_model(
     x_valid: np.ndarray,
     y_valid: np.ndarray,
     training: dict[str, Any],
+    *,
+    seed: int,
 ) -> tuple[Any, pd.DataFrame]:
-    """Fit the model; return it and its per-epoch history table."""
-    keras = seeded_keras(training)
+    """Fit the model (shuffles drawn from ``seed``); return it and its history table."""
+    keras = seeded_keras(training, seed)
     epochs = int(training["epochs"])
-    timer = _epoch_logger(keras, epochs, model.name)
+    timer = _epoch_logger(keras, epochs, f"{model.name} seed {seed}")
     fitted = model.fit(
         x_train,
         y_train,

@@ -1,21 +1,23 @@
-"""One template, instantiated per variant under the variant's namespace:
-layer spec -> compiled untrained model -> parameter accounting, trained model, history.
+"""One template, instantiated per variant and seed under the namespace
+``<variant>.seed_<seed>``: layer spec -> compiled untrained model -> parameter
+accounting, trained model, history.
 """
 
 from kedro.pipeline import Node, Pipeline
 
-from bn_compare.pipelines.variant_template import bind_variant, per_variant
+from bn_compare.pipelines.variant_template import bind, per_run
+from bn_compare.variants import Run
 
 from .nodes import account_parameters, build_model, train_model
 
 TRAINING_INPUTS = {"x_train", "y_train", "x_valid", "y_valid"}
 
 
-def variant_training(variant: str) -> Pipeline:
+def run_training(run: Run) -> Pipeline:
     template = Pipeline(
         [
             Node(
-                func=bind_variant(build_model, variant),
+                func=bind(build_model, variant=run.variant, seed=run.seed),
                 inputs=["params:layers", "params:data", "params:training"],
                 outputs="initial_model",
                 name="build_model",
@@ -27,7 +29,7 @@ def variant_training(variant: str) -> Pipeline:
                 name="account_parameters",
             ),
             Node(
-                func=train_model,
+                func=bind(train_model, seed=run.seed),
                 inputs=["initial_model", "x_train", "y_train", "x_valid", "y_valid",
                         "params:training"],
                 outputs=["model", "history"],
@@ -37,16 +39,16 @@ def variant_training(variant: str) -> Pipeline:
     )
     return Pipeline(
         template,
-        namespace=variant,
+        namespace=run.namespace,
         inputs=TRAINING_INPUTS,
-        outputs={"parameter_table": f"{variant}.parameters"},
+        outputs={"parameter_table": f"{run.namespace}.parameters"},
         parameters={
             "params:data": "params:data",
             "params:training": "params:training",
-            "params:layers": f"params:variants.{variant}.layers",
+            "params:layers": f"params:variants.{run.variant}.layers",
         },
     )
 
 
-def create_pipeline(variants: list[str] | None = None, **kwargs) -> Pipeline:
-    return per_variant(variant_training, variants)
+def create_pipeline(runs: list[Run] | None = None, **kwargs) -> Pipeline:
+    return per_run(run_training, runs)

@@ -1,0 +1,116 @@
+"""The plain-language verdict, from the pairwise differences in test accuracy.
+
+A difference is called conclusive when its confidence interval excludes zero (the
+paired t-test's p-value is then below 1 - confidence). No correction for multiple
+comparisons is made; the report says so.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Difference:
+    """``first - second`` in test accuracy over the shared seeds."""
+
+    first: str
+    second: str
+    n: int
+    mean: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    confidence: float
+
+    @property
+    def has_interval(self) -> bool:
+        return self.n >= 2 and math.isfinite(self.ci_low)
+
+    @property
+    def conclusive(self) -> bool:
+        return self.has_interval and (self.ci_low > 0 or self.ci_high < 0)
+
+    def describe(self) -> str:
+        text = f"{self.first} vs {self.second}: {100 * self.mean:+.2f} pp test accuracy"
+        if not self.has_interval:
+            return text + " (one seed: no interval, no test)."
+        text += (f" ({self.confidence:.0%} CI {100 * self.ci_low:+.2f} to "
+                 f"{100 * self.ci_high:+.2f} pp, paired t-test p = {self.p_value:.2g}, "
+                 f"{self.n} seeds)")
+        if not self.conclusive:
+            return text + ": not conclusive, the interval includes zero."
+        better = self.first if self.mean > 0 else self.second
+        return text + f": {better} is better."
+
+
+def difference(pairwise: pd.DataFrame, first: str, second: str) -> Difference:
+    """The difference ``first - second``, whichever way round the table holds it."""
+    for a, b, sign in ((first, second, 1), (second, first, -1)):
+        row = pairwise[(pairwise["variant"] == a) & (pairwise["versus"] == b)]
+        if len(row):
+            r = row.iloc[0]
+            low, high = sign * r["ci_low"], sign * r["ci_high"]
+            return Difference(first, second, int(r["n"]), sign * float(r["mean_difference"]),
+                              float(min(low, high)), float(max(low, high)),
+                              float(r["p_value"]), float(r["confidence"]))
+    raise KeyError(f"no pairwise difference between {first} and {second}")
+
+
+def _best_against(best: str, others: list[str], pairwise: pd.DataFrame) -> str:
+    differences = [difference(pairwise, best, other) for other in others]
+    if not differences:
+        return f"{best} (the only one)."
+    if not differences[0].has_interval:
+        return (f"no evidence from one seed per variant. {best} has the highest test "
+                f"accuracy, but without an interval the ranking may change with the seed.")
+    if all(d.conclusive and d.mean > 0 for d in differences):
+        return f"{best}, beyond the seed-to-seed noise: {_margins(differences)}."
+    close = [d for d in differences if not d.conclusive]
+    return (f"not conclusive. {best} has the highest mean test accuracy, but its lead is "
+            f"within the seed-to-seed noise: {_margins(close)}.")
+
+
+def _margins(differences: list[Difference]) -> str:
+    return "; ".join(f"{100 * d.mean:+.2f} pp over {d.second} (CI {100 * d.ci_low:+.2f} "
+                     f"to {100 * d.ci_high:+.2f})" for d in differences)
+
+
+def verdict(
+    mean_test_accuracy: dict[str, float], pairwise: pd.DataFrame, uses_bn: dict[str, bool]
+) -> tuple[list[str], list[str]]:
+    """The answers (one sentence each) and every pairwise comparison in words."""
+    ranked = sorted(mean_test_accuracy, key=mean_test_accuracy.get, reverse=True)
+    with_bn = [v for v in ranked if uses_bn.get(v)]
+    without_bn = [v for v in ranked if not uses_bn.get(v)]
+    answers = []
+    if with_bn and without_bn:
+        answers.append("Does BatchNormalization help? " + _helps(with_bn, without_bn, pairwise))
+    if len(with_bn) >= 2:
+        answers.append("Where should it go? Best placement: "
+                       + _best_against(with_bn[0], with_bn[1:], pairwise))
+    answers.append("Best variant: " + _best_against(ranked[0], ranked[1:], pairwise))
+    details = [difference(pairwise, row["variant"], row["versus"]).describe()
+               for _, row in pairwise.iterrows()]
+    return answers, details
+
+
+def _helps(with_bn: list[str], without_bn: list[str], pairwise: pd.DataFrame) -> str:
+    differences = [difference(pairwise, bn, plain) for bn in with_bn for plain in without_bn]
+    if not differences[0].has_interval:
+        return ("cannot be said from one seed per variant: the differences below are "
+                "single runs, comparable with the spread between reruns.")
+    if all(d.conclusive and d.mean > 0 for d in differences):
+        return ("Yes. Every variant with BatchNormalization has a higher test accuracy than "
+                "every variant without it, beyond the seed-to-seed noise.")
+    if all(d.conclusive and d.mean < 0 for d in differences):
+        return ("No. Every variant with BatchNormalization has a lower test accuracy than "
+                "every variant without it, beyond the seed-to-seed noise.")
+    helped = [d for d in differences if d.conclusive and d.mean > 0]
+    return ("Not conclusively: " + (
+        f"{len(helped)} of {len(differences)} comparisons favour BatchNormalization beyond "
+        f"the noise, the others do not (see below)." if helped else
+        "no comparison shows a difference beyond the seed-to-seed noise."))

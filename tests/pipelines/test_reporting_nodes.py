@@ -1,0 +1,218 @@
+"""Statistics over seeds on constructed inputs with known answers, the verdict, the
+plots and the report (multi-seed and single-seed)."""
+
+import math
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from bn_compare.pipelines.reporting.nodes import (
+    compute_pairwise_differences,
+    compute_variant_statistics,
+    epochs_to_target,
+    plot_learning_curves,
+    plot_test_accuracy_intervals,
+    write_report,
+)
+from bn_compare.pipelines.reporting.statistics import mean_interval, paired_difference
+from bn_compare.pipelines.reporting.verdict import verdict
+
+STATISTICS = {"confidence": 0.95, "target_val_accuracy": 0.85}
+SEEDS = [1, 2, 3, 4, 5]
+# bn is the baseline plus 1..5 pp, seed by seed: differences 0.01..0.05, mean 0.03.
+BASELINE = [0.80, 0.82, 0.81, 0.83, 0.79]
+BN = [b + d for b, d in zip(BASELINE, [0.01, 0.02, 0.03, 0.04, 0.05], strict=True)]
+# other is the baseline give or take 1 pp: no difference to speak of.
+OTHER = [b + d for b, d in zip(BASELINE, [0.01, -0.01, 0.005, -0.005, 0.0], strict=True)]
+# The known answers for differences 1, 2, 3, 4, 5 (n = 5, t(0.975, 4) = 2.776445):
+# mean 3, sd sqrt(2.5), CI 3 -/+ 2.776445 * sqrt(2.5) / sqrt(5), t = 3 / sqrt(0.5).
+KNOWN_HALF_WIDTH = 2.7764451051977987 * math.sqrt(2.5) / math.sqrt(5)
+KNOWN_T = 3 / math.sqrt(0.5)
+KNOWN_P = 0.013236
+
+
+def _comparison(seeds=SEEDS, **accuracies):
+    rows = [{"variant": variant, "seed": seed, "total_params": 10, "trainable_params": 10,
+             "non_trainable_params": 0, "final_val_accuracy": acc, "best_val_accuracy": acc,
+             "test_accuracy": acc, "test_loss": 1 - acc, "seconds_per_epoch": 1.0}
+            for variant, values in accuracies.items() for seed, acc in zip(seeds, values)]
+    return pd.DataFrame(rows)
+
+
+def _curves(seeds=SEEDS, **final):
+    """Two epochs per run: 0.80, then the run's final accuracy."""
+    rows = [{"variant": variant, "seed": seed, "epoch": epoch, "loss": 1.0, "accuracy": 0.5,
+             "val_loss": 1 - acc, "val_accuracy": acc, "seconds": 1.0}
+            for variant, values in final.items() for seed, last in zip(seeds, values)
+            for epoch, acc in ((1, 0.80), (2, last))]
+    return pd.DataFrame(rows)
+
+
+def test_mean_interval_known_answer():
+    result = mean_interval([1, 2, 3, 4, 5], 0.95)
+    assert result["n"] == 5 and result["mean"] == 3
+    assert result["sd"] == pytest.approx(math.sqrt(2.5))
+    assert result["ci_low"] == pytest.approx(3 - KNOWN_HALF_WIDTH)
+    assert result["ci_high"] == pytest.approx(3 + KNOWN_HALF_WIDTH)
+    assert result["ci_high"] == pytest.approx(4.963243, abs=1e-6)
+
+
+def test_paired_difference_known_answer_agrees_with_scipy():
+    first, second = [11, 22, 33, 44, 55], [10, 20, 30, 40, 50]
+    result = paired_difference(first, second, 0.95)
+    assert result["mean"] == 3
+    assert result["ci_low"] == pytest.approx(3 - KNOWN_HALF_WIDTH)
+    assert result["t_statistic"] == pytest.approx(KNOWN_T)
+    assert result["p_value"] == pytest.approx(KNOWN_P, abs=1e-6)
+    reference = stats.ttest_rel(first, second)
+    assert result["p_value"] == pytest.approx(reference.pvalue)
+
+
+def test_one_value_has_no_spread_and_no_test():
+    assert mean_interval([0.8], 0.95)["mean"] == 0.8
+    result = paired_difference([0.8], [0.7], 0.95)
+    assert result["mean"] == pytest.approx(0.1)
+    for key in ("sd", "ci_low", "ci_high", "t_statistic", "p_value"):
+        assert math.isnan(result[key]), key
+
+
+def test_identical_differences_are_certain():
+    result = paired_difference([2, 3, 4], [1, 2, 3], 0.95)
+    assert (result["ci_low"], result["ci_high"], result["p_value"]) == (1, 1, 0.0)
+    assert paired_difference([1, 2], [1, 2], 0.95)["p_value"] == 1.0
+
+
+def test_epochs_to_target_is_the_first_epoch_reaching_it():
+    curves = _curves(seeds=[1, 2], a=[0.86, 0.84])
+    assert epochs_to_target(curves, 0.85)["epochs"].tolist()[0] == 2
+    assert math.isnan(epochs_to_target(curves, 0.85)["epochs"].tolist()[1])
+    assert epochs_to_target(curves, 0.80)["epochs"].tolist() == [1, 1]
+
+
+def test_variant_statistics_per_variant_and_metric():
+    table = compute_variant_statistics(_comparison(baseline=BASELINE, bn=BN),
+                                       _curves(baseline=BASELINE, bn=BN), STATISTICS)
+    assert table["variant"].unique().tolist() == ["baseline", "bn"]
+    row = table.set_index(["variant", "metric"]).loc[("baseline", "test_accuracy")]
+    assert row["mean"] == pytest.approx(np.mean(BASELINE))
+    assert row["sd"] == pytest.approx(np.std(BASELINE, ddof=1))
+    half = 2.7764451051977987 * np.std(BASELINE, ddof=1) / math.sqrt(5)
+    assert row["ci_high"] - row["mean"] == pytest.approx(half)
+    epochs = table.set_index(["variant", "metric"]).loc[("bn", "epochs_to_val_accuracy_0.85")]
+    reached = sum(acc >= 0.85 for acc in BN)
+    assert (epochs["seeds"], epochs["n"], epochs["mean"]) == (5, reached, 2.0)
+
+
+def test_pairwise_difference_is_variant_minus_the_earlier_declared_one():
+    table = compute_pairwise_differences(_comparison(baseline=BASELINE, bn=BN, other=OTHER),
+                                         STATISTICS)
+    assert list(zip(table["variant"], table["versus"], strict=True)) == [
+        ("bn", "baseline"), ("other", "baseline"), ("other", "bn")]
+    bn = table.iloc[0]
+    assert bn["n"] == 5 and bn["mean_difference"] == pytest.approx(0.03)
+    assert bn["ci_low"] == pytest.approx(0.03 - KNOWN_HALF_WIDTH / 100)
+    assert bn["p_value"] == pytest.approx(KNOWN_P, abs=1e-6)
+    assert bn["test"] == "paired t-test, two-sided"
+    assert table.iloc[1]["ci_low"] < 0 < table.iloc[1]["ci_high"]
+
+
+def test_pairs_use_only_the_seeds_both_variants_ran():
+    comparison = pd.concat([_comparison(baseline=BASELINE, bn=BN),
+                            _comparison(seeds=[9], baseline=[0.5])])
+    assert compute_pairwise_differences(comparison, STATISTICS).iloc[0]["n"] == 5
+
+
+def test_verdict_says_what_is_conclusive_and_what_is_not():
+    comparison = _comparison(baseline=BASELINE, bn_after=BN, bn_before=OTHER)
+    pairwise = compute_pairwise_differences(comparison, STATISTICS)
+    means = comparison.groupby("variant")["test_accuracy"].mean().to_dict()
+    answers, details = verdict(means, pairwise,
+                               {"baseline": False, "bn_after": True, "bn_before": True})
+    assert answers[0].startswith("Does BatchNormalization help? Not conclusively: 1 of 2")
+    # bn_after - bn_before = 0, 3, 2.5, 4.5, 5 pp: mean 3, sd sqrt(3.875)
+    assert answers[1] == ("Where should it go? Best placement: bn_after, beyond the "
+                          "seed-to-seed noise: +3.00 pp over bn_before (CI +0.56 to +5.44).")
+    assert details[0].startswith("bn_after vs baseline: +3.00 pp test accuracy (95% CI +1.04")
+    assert details[0].endswith("bn_after is better.")
+    assert details[1].endswith("not conclusive, the interval includes zero.")
+
+
+def test_verdict_with_one_seed_gives_no_evidence():
+    comparison = _comparison(seeds=[42], baseline=[0.82], bn=[0.85])
+    pairwise = compute_pairwise_differences(comparison, STATISTICS)
+    answers, details = verdict({"baseline": 0.82, "bn": 0.85}, pairwise,
+                               {"baseline": False, "bn": True})
+    assert "cannot be said from one seed" in answers[0]
+    assert details == ["bn vs baseline: +3.00 pp test accuracy (one seed: no interval, "
+                       "no test)."]
+
+
+def test_plots_show_a_band_only_with_several_seeds():
+    many = plot_learning_curves(_curves(baseline=BASELINE, bn=BN), STATISTICS)
+    one = plot_learning_curves(_curves(seeds=[42], baseline=[0.8]), STATISTICS)
+    assert len(many.axes[0].collections) == 2 and not one.axes[0].collections
+    assert "confidence interval of the mean" in many.get_suptitle()
+    assert "one seed per variant: no band" in one.get_suptitle()
+    comparison = _comparison(baseline=BASELINE, bn=BN)
+    dots = plot_test_accuracy_intervals(
+        comparison, compute_variant_statistics(comparison, _curves(baseline=BASELINE, bn=BN),
+                                               STATISTICS))
+    assert [t.get_text() for t in dots.axes[0].get_yticklabels()] == ["baseline", "bn"]
+
+
+class _Images(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.sources = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.sources.append(dict(attrs)["src"])
+
+
+def _report(seeds, **accuracies):
+    comparison = _comparison(seeds=seeds, **accuracies)
+    curves = _curves(seeds=seeds, **accuracies)
+    layers = [{"class_name": "Flatten"}, {"class_name": "Dense", "units": 10}]
+    bn_layers = [{"class_name": "BatchNormalization"}, *layers]
+    accounting = pd.DataFrame([
+        {"variant": v, "layer": name, "class_name": cls, "total": total,
+         "trainable": trainable, "non_trainable": total - trainable,
+         "features": 784 if cls == "BatchNormalization" else 0, "gamma": 0, "beta": 0,
+         "moving_mean": 0, "moving_variance": 0}
+        for v in accuracies for name, cls, total, trainable in (
+            [("batch_normalization", "BatchNormalization", 3136, 1568)] if v != "baseline"
+            else []) + [("dense", "Dense", 7850, 7850)]])
+    html = write_report(
+        comparison, compute_variant_statistics(comparison, curves, STATISTICS),
+        compute_pairwise_differences(comparison, STATISTICS), curves, accounting,
+        np.zeros(55000), np.zeros(5000), np.zeros(10000),
+        {"class_names": list("abcdefghij"), "image_shape": [28, 28], "scale": 255.0},
+        {"optimizer": "SGD", "learning_rate": 0.001, "batch_size": 32, "epochs": 2,
+         "loss": "sparse_categorical_crossentropy"},
+        {v: {"layers": layers if v == "baseline" else bn_layers} for v in accuracies},
+        STATISTICS)
+    images = _Images()
+    images.feed(html)
+    return html, images.sources
+
+
+def test_report_reads_without_the_code():
+    html, images = _report(SEEDS, baseline=BASELINE, bn=BN)
+    assert html.startswith("<!DOCTYPE html>")
+    assert "Does BatchNormalization help? Yes." in html
+    assert "55,000 training, 5,000 validation" in html
+    assert "784 normalised features x 4 = 3,136 BN values, 1,568 trainable" in html
+    assert "5 seeds per variant. Intervals are 95% t-intervals" in html
+    assert "+1.04 to +4.96" in html  # the pairwise CI in percentage points
+    assert len(images) == 2 and all(s.startswith("data:image/png;base64,") for s in images)
+
+
+def test_report_with_one_seed_renders_and_says_no_intervals():
+    html, images = _report([42], baseline=[0.82], bn=[0.85])
+    assert "Only one seed per variant was run: no standard deviation, interval" in html
+    assert "cannot be said from one seed" in html
+    assert len(images) == 2
