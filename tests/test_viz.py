@@ -83,6 +83,7 @@ def test_api_shows_one_namespace_per_variant_layers_and_parameters(viz):
     main = viz["main"]
     namespaces = {node["name"] for node in main["nodes"] if node["type"] == "modularPipeline"}
     assert set(VARIANTS) <= namespaces
+    assert {f"{v}.seed_42" for v in VARIANTS} <= namespaces  # a seed inside each variant
     assert [layer for layer in main["layers"] if layer in LAYERS] == LAYERS
     by_name = {node["name"]: node for node in main["nodes"]}
     assert by_name["comparison_table"]["layer"] == "reporting"
