@@ -34,6 +34,7 @@ def _with(parameters, path, value):
         (("training", "seeds"), [42, -1], "training.seeds[1]: must be an integer in 0..4294967295, got -1"),
         (("training", "seeds"), [42, "x"], "training.seeds[1]: must be an integer in 0..4294967295, got 'x'"),
         (("training", "seeds"), [42, 43, 42], "training.seeds: each seed once, repeated: [42]"),
+        (("training", "loop"), "fitt", "training.loop: must be one of chunked, keras_fit, got 'fitt'"),
         (("training", "seed"), 7, "training.seed: replaced by training.seeds, a list (write seeds: [7])"),
         (("statistics", "confidence"), 95, "statistics.confidence: must be a number with 0 < x < 1, got 95"),
         (("statistics", "target_val_accuracy"), 0, "statistics.target_val_accuracy: must be a number with 0 < x <= 1, got 0"),

@@ -14,6 +14,7 @@ from bn_compare.tf_runtime import keras_runtime
 from bn_compare.variants import is_valid_variant_name
 
 TRAINING_SET_SIZE = 60_000
+TRAINING_LOOPS = ("chunked", "keras_fit")
 MAX_SEED = 2**32 - 1  # keras.utils.set_random_seed's limit
 
 
@@ -83,6 +84,9 @@ def check_training(params: Mapping[str, Any]) -> list[str]:
             f"{training.get('learning_rate')!r}"
         )
     problems += _check_seeds(training)
+    if training.get("loop", "chunked") not in TRAINING_LOOPS:
+        problems.append(f"training.loop: must be one of {', '.join(TRAINING_LOOPS)}, got "
+                        f"{training.get('loop')!r}")
     threads = training.get("intra_op_threads", 0)
     if not isinstance(threads, Integral) or isinstance(threads, bool) or threads < 0:
         problems.append(

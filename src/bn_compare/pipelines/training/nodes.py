@@ -11,6 +11,7 @@ import pandas as pd
 
 from bn_compare.model_spec import build_sequential
 from bn_compare.tf_runtime import seeded_keras
+from bn_compare.training_loop import train_epochs
 
 logger = logging.getLogger(__name__)
 
@@ -105,47 +106,63 @@ def train_model(
     *,
     seed: int,
 ) -> tuple[Any, pd.DataFrame]:
-    """Fit the model (shuffles drawn from ``seed``); return it and its history table."""
+    """Train the model (shuffles drawn from ``seed``); return it and its history table.
+
+    ``training.loop``: ``chunked`` (default, ``bn_compare.training_loop``) or
+    ``keras_fit`` (``model.fit``). Both run Keras' own training step with the same batch
+    size and optimizer; they shuffle differently, so their numbers differ as two seeds
+    do.
+    """
     keras = seeded_keras(training, seed)
     epochs = int(training["epochs"])
-    timer = _epoch_logger(keras, epochs, f"{model.name} seed {seed}")
-    fitted = model.fit(
-        x_train,
-        y_train,
-        epochs=epochs,
-        batch_size=int(training["batch_size"]),
-        validation_data=(x_valid, y_valid),
-        validation_batch_size=int(training.get("eval_batch_size", training["batch_size"])),
-        shuffle=True,
-        verbose=0,
-        callbacks=[timer],
-    )
-    history = pd.DataFrame(fitted.history)
+    batch_size = int(training["batch_size"])
+    eval_batch_size = int(training.get("eval_batch_size", batch_size))
+    log = EpochLog(f"{model.name} seed {seed}", epochs)
+    if training.get("loop", "chunked") == "keras_fit":
+        fitted = model.fit(
+            x_train, y_train, epochs=epochs, batch_size=batch_size,
+            validation_data=(x_valid, y_valid), validation_batch_size=eval_batch_size,
+            shuffle=True, verbose=0, callbacks=[log.keras_callback(keras)],
+        )
+        history = pd.DataFrame(fitted.history)
+    else:
+        history = pd.DataFrame(train_epochs(
+            model, x_train, y_train, x_valid, y_valid, epochs=epochs, batch_size=batch_size,
+            steps_per_execution=int(training.get("steps_per_execution", 1)),
+            eval_batch_size=eval_batch_size, seed=seed,
+            jit_compile=bool(training.get("jit_compile", False)), on_epoch_end=log,
+        ))
     history.insert(0, "epoch", np.arange(1, len(history) + 1))
-    history["seconds"] = timer.seconds
+    history["seconds"] = log.seconds
     return model, history[HISTORY_COLUMNS]
 
 
-def _epoch_logger(keras: Any, epochs: int, name: str) -> Any:
-    """A Keras callback that times each epoch and logs a line a user can follow."""
+class EpochLog:
+    """Times each epoch and logs a line a user can follow."""
 
-    class EpochLogger(keras.callbacks.Callback):
-        def __init__(self) -> None:
-            super().__init__()
-            self.seconds: list[float] = []
+    def __init__(self, name: str, epochs: int) -> None:
+        self.name, self.epochs = name, epochs
+        self.seconds: list[float] = []
 
-        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-            self._start = time.perf_counter()
+    def __call__(self, epoch: int, logs: dict[str, float], seconds: float) -> None:
+        self.seconds.append(seconds)
+        logger.info(
+            "%s epoch %d/%d - %.1fs - loss %.4f - accuracy %.4f - "
+            "val_loss %.4f - val_accuracy %.4f",
+            self.name, epoch + 1, self.epochs, seconds, logs.get("loss", np.nan),
+            logs.get("accuracy", np.nan), logs.get("val_loss", np.nan),
+            logs.get("val_accuracy", np.nan),
+        )
 
-        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            self.seconds.append(time.perf_counter() - self._start)
-            logs = logs or {}
-            logger.info(
-                "%s epoch %d/%d - %.1fs - loss %.4f - accuracy %.4f - "
-                "val_loss %.4f - val_accuracy %.4f",
-                name, epoch + 1, epochs, self.seconds[-1], logs.get("loss", np.nan),
-                logs.get("accuracy", np.nan), logs.get("val_loss", np.nan),
-                logs.get("val_accuracy", np.nan),
-            )
+    def keras_callback(self, keras: Any) -> Any:
+        """The same, as a callback for ``model.fit``."""
+        log = self
 
-    return EpochLogger()
+        class EpochLogger(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+                self._start = time.perf_counter()
+
+            def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+                log(epoch, logs or {}, time.perf_counter() - self._start)
+
+        return EpochLogger()

@@ -1,0 +1,63 @@
+"""The chunked training loop: Keras' training step over NumPy batches."""
+
+import numpy as np
+import pytest
+
+from bn_compare.pipelines.training.nodes import HISTORY_COLUMNS, build_model, train_model
+from bn_compare.training_loop import train_epochs
+
+DATA = {"image_shape": [28, 28]}
+TRAINING = {"epochs": 2, "batch_size": 32, "learning_rate": 1e-2, "seeds": [1],
+            "optimizer": "SGD", "loss": "sparse_categorical_crossentropy",
+            "metrics": ["accuracy"], "eval_batch_size": 64, "steps_per_execution": 2}
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    x = rng.random((70, 28, 28), dtype=np.float32)
+    y = (x.mean(axis=(1, 2)) * 20 % 10).astype(np.uint8)
+    return x, y, x[:20], y[:20]
+
+
+@pytest.fixture(scope="module")
+def layers(base_parameters):
+    return base_parameters["variants"]["bn_after_activation"]["layers"]
+
+
+def _train(layers, data, seed=1, **options):
+    model = build_model(layers, DATA, TRAINING, seed=1)
+    options = {"epochs": 2, "batch_size": 32, "steps_per_execution": 2,
+               "eval_batch_size": 64, "seed": seed, **options}
+    history = train_epochs(model, *data, **options)
+    return model, history
+
+
+def test_history_has_fit_style_logs_per_epoch(layers, data):
+    _, history = _train(layers, data)
+    assert len(history) == 2
+    assert set(history[0]) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert all(0 <= epoch["val_accuracy"] <= 1 for epoch in history)
+
+
+def test_every_sample_is_seen_once_per_epoch_partial_batch_included(layers, data):
+    model, _ = _train(layers, data)
+    assert int(model.optimizer.iterations.numpy()) == 2 * 3  # 70 samples: 32 + 32 + 6
+
+
+def test_same_seed_same_weights_chunk_size_is_speed_only(layers, data):
+    first, _ = _train(layers, data, steps_per_execution=2)
+    again, _ = _train(layers, data, steps_per_execution=1)
+    other, _ = _train(layers, data, seed=2)
+    for a, b in zip(first.get_weights(), again.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(first.get_weights()[2], other.get_weights()[2])
+
+
+@pytest.mark.parametrize("loop", ["chunked", "keras_fit"])
+def test_train_model_with_either_loop(layers, data, loop):
+    model = build_model(layers, DATA, TRAINING, seed=1)
+    _, history = train_model(model, *data, {**TRAINING, "loop": loop}, seed=1)
+    assert list(history.columns) == HISTORY_COLUMNS
+    assert history["epoch"].tolist() == [1, 2]
+    assert history["val_accuracy"].between(0, 1).all()
