@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from bn_compare.pipelines.training.nodes import HISTORY_COLUMNS, build_model, train_model
-from bn_compare.training_loop import train_epochs
+from bn_compare.training_loop import evaluate, predict, train_epochs
 
 DATA = {"image_shape": [28, 28]}
 TRAINING = {"epochs": 2, "batch_size": 32, "learning_rate": 1e-2, "seeds": [1],
@@ -61,3 +61,29 @@ def test_train_model_with_either_loop(layers, data, loop):
     assert list(history.columns) == HISTORY_COLUMNS
     assert history["epoch"].tolist() == [1, 2]
     assert history["val_accuracy"].between(0, 1).all()
+
+
+def test_evaluate_and_predict_agree_with_keras(layers, data):
+    model, _ = _train(layers, data)
+    x, y = data[0], data[1]
+    ours = evaluate(model, x, y, batch_size=64)
+    keras_loss, keras_accuracy = model.evaluate(x, y, batch_size=64, verbose=0)
+    assert ours["loss"] == pytest.approx(keras_loss, rel=1e-6)
+    assert ours["accuracy"] == pytest.approx(keras_accuracy, rel=1e-6)
+    np.testing.assert_allclose(predict(model, x, batch_size=64),
+                               model.predict(x, batch_size=64, verbose=0), rtol=1e-6)
+
+
+def test_two_trainings_in_threads_give_the_numbers_of_one(layers, data, monkeypatch):
+    """What the default ThreadRunner does: trainings side by side in one process."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import bn_compare.tf_runtime
+
+    monkeypatch.setattr(bn_compare.tf_runtime, "_concurrent_nodes", 2)  # share_process
+
+    alone = _train(layers, data)[1]
+    with ThreadPoolExecutor(2) as pool:
+        side_by_side = [f.result()[1] for f in [pool.submit(_train, layers, data)
+                                                for _ in range(2)]]
+    assert side_by_side == [alone, alone]

@@ -1,8 +1,8 @@
 """Project CLI: Kedro's commands, with two changes to ``kedro run``.
 
-- The default runner is ``bn_compare.runner.ParallelRunner`` (variants train side by
-  side, one process per core); ``--runner=SequentialRunner`` gives the classic run.
-  Results are the same either way.
+- The default runner is ``bn_compare.runner.ThreadRunner`` (variants train side by
+  side, one thread per core, in one process); ``--runner=SequentialRunner`` gives the
+  classic run. Results are the same either way.
 - Bad parameters or raw data stop the run with one clear message and exit code 1
   instead of a traceback (the traceback goes to the DEBUG log).
 """
@@ -18,7 +18,7 @@ from kedro.io import DatasetError
 
 from bn_compare.validation import InvalidParametersError
 
-DEFAULT_RUNNER = "bn_compare.runner.ParallelRunner"
+DEFAULT_RUNNER = "bn_compare.runner.ThreadRunner"
 logger = logging.getLogger(__name__)
 
 

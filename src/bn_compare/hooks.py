@@ -13,6 +13,7 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import DatasetError
 
 from bn_compare.runner import active_worker_pool
+from bn_compare.tf_runtime import process_is_shared
 from bn_compare.validation import InvalidParametersError, check_parameters
 from bn_compare.variants import remember_parameters
 
@@ -67,7 +68,7 @@ class MemoryReleaseHook:
     @hook_impl
     def after_node_run(self, node: Any) -> None:
         gc.collect()
-        if "keras" in sys.modules:
+        if "keras" in sys.modules and not process_is_shared():  # others may be training
             sys.modules["keras"].backend.clear_session(free_memory=False)
         try:
             ctypes.CDLL("libc.so.6").malloc_trim(0)

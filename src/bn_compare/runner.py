@@ -1,9 +1,16 @@
-"""Runners that train variants side by side, in processes or on machines of their own.
+"""Runners that train variants side by side: in threads, in processes or on machines of
+their own.
+
+``ThreadRunner`` (this project's default, see ``cli.py``) is Kedro's, with what
+TensorFlow needs: one node per core at a time in one process, so one TensorFlow
+runtime and one copy of the data serve every training (TensorFlow runs the compiled
+training steps without holding the GIL), each op single-threaded and Keras' global
+state guarded (``tf_runtime.share_process``).
 
 ``ParallelRunner`` is Kedro's, with what TensorFlow needs: workers are spawned (never
 forked from a process that may hold TensorFlow's thread pools), each imports TensorFlow
 once when it starts, and each gets ``cores // workers`` threads so the cores are not
-oversubscribed. It is this project's default runner (see ``cli.py``).
+oversubscribed.
 
 ``DaskRunner`` runs the same nodes as tasks on ``dask.distributed``: a ``LocalCluster``
 by default, or an existing scheduler for a cluster of machines.
@@ -20,8 +27,9 @@ from typing import Any
 from kedro.pipeline import Node, Pipeline
 from kedro.runner import AbstractRunner
 from kedro.runner import ParallelRunner as KedroParallelRunner
+from kedro.runner import ThreadRunner as KedroThreadRunner
 
-from bn_compare.tf_runtime import THREADS_ENV
+from bn_compare.tf_runtime import THREADS_ENV, share_process
 
 DASK_ADDRESS_ENV = "BN_COMPARE_DASK_ADDRESS"
 
@@ -47,6 +55,17 @@ def active_worker_pool() -> ProcessPoolExecutor | None:
     """The workers of the ``ParallelRunner`` about to run, if any (the parameter check
     runs there, so the main process never imports TensorFlow)."""
     return _active_pool
+
+
+class ThreadRunner(KedroThreadRunner):
+    """Kedro's ``ThreadRunner`` for TensorFlow nodes: ``max_workers`` nodes at a time
+    (default: one per core; three trainings at once on two cores were 27% slower in
+    total than two), each TensorFlow op on one thread."""
+
+    def __init__(self, max_workers: int | None = None, is_async: bool = False):
+        workers = max_workers or os.cpu_count() or 1
+        super().__init__(max_workers=workers, is_async=is_async)
+        share_process(self._max_workers)
 
 
 class ParallelRunner(KedroParallelRunner):

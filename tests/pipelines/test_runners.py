@@ -1,5 +1,6 @@
-"""Every runner gives the same numbers: Kedro's ParallelRunner and the Dask runner
-against the project's default runner (the smoke run) and the SequentialRunner."""
+"""Every runner gives the same numbers: the project's process pool, Kedro's
+ParallelRunner and the Dask runner against the project's default runner (threads, the
+smoke run); the SequentialRunner is compared in test_recovery."""
 
 import shutil
 
@@ -19,7 +20,8 @@ def _tables(project):
             for version in sorted(p for p in folder.iterdir() if p.is_dir())]
 
 
-@pytest.mark.parametrize("runner", ["ParallelRunner", "bn_compare.runner.DaskRunner"])
+@pytest.mark.parametrize("runner", ["bn_compare.runner.ParallelRunner", "ParallelRunner",
+                                    "bn_compare.runner.DaskRunner"])
 def test_runner_gives_the_same_tables(smoke_project, tmp_path, runner):
     project = shutil.copytree(smoke_project, tmp_path / "project")
     result = kedro(project, "run", "--pipeline=compare", "--env=smoke", f"--runner={runner}")

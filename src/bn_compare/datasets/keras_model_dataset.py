@@ -19,6 +19,8 @@ from typing import Any
 
 from kedro.io.core import DatasetError
 
+from bn_compare.tf_runtime import KERAS_STATE_LOCK
+
 from .versioned_file import VersionedFileDataset
 
 
@@ -41,7 +43,8 @@ class KerasModelDataset(VersionedFileDataset):
         with tempfile.TemporaryDirectory(prefix="bn_compare_keras_") as tempdir:
             local = str(Path(tempdir) / "model.keras")
             self._fs.get(self._load_path(), local)
-            return keras.saving.load_model(local, **self._load_args)
+            with KERAS_STATE_LOCK:  # Keras' (de)serialisation uses global state
+                return keras.saving.load_model(local, **self._load_args)
 
     def save(self, data: Any) -> None:
         import keras
@@ -52,5 +55,6 @@ class KerasModelDataset(VersionedFileDataset):
             )
         with tempfile.TemporaryDirectory(prefix="bn_compare_keras_") as tempdir:
             local = Path(tempdir) / "model.keras"
-            keras.saving.save_model(data, str(local), **self._save_args)
+            with KERAS_STATE_LOCK:
+                keras.saving.save_model(data, str(local), **self._save_args)
             self._write_atomically(lambda stream: stream.write(local.read_bytes()))

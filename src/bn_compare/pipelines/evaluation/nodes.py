@@ -5,13 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # plots are files; never open a window
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
 COMPARISON_COLUMNS = [
     "variant",
@@ -30,15 +26,16 @@ COMPARISON_COLUMNS = [
 def evaluate_model(
     model: Any, x_test: np.ndarray, y_test: np.ndarray, training: dict[str, Any]
 ) -> tuple[dict[str, float], np.ndarray]:
-    """Test loss and accuracy, and the predicted class of every test image."""
+    """Test loss and metrics (as ``model.evaluate`` computes them) and the predicted
+    class of every test image."""
     from bn_compare.tf_runtime import keras_runtime
+    from bn_compare.training_loop import evaluate, predict
 
     keras_runtime(training)
     batch_size = int(training.get("eval_batch_size", training["batch_size"]))
-    loss, accuracy = model.evaluate(x_test, y_test, batch_size=batch_size, verbose=0)
-    probabilities = model.predict(x_test, batch_size=batch_size, verbose=0)
-    predictions = np.argmax(probabilities, axis=1).astype(np.uint8)
-    return {"test_loss": float(loss), "test_accuracy": float(accuracy)}, predictions
+    results = evaluate(model, x_test, y_test, batch_size)
+    predictions = np.argmax(predict(model, x_test, batch_size), axis=1).astype(np.uint8)
+    return {f"test_{name}": value for name, value in results.items()}, predictions
 
 
 def confusion_matrix(
@@ -56,14 +53,15 @@ def plot_confusion_matrix(
     data_options: dict[str, Any],
     variant: str = "model",
     seed: int | None = None,
-) -> plt.Figure:
+) -> Figure:
     """Row-normalised confusion matrix on the test set, with class names."""
     class_names = list(data_options["class_names"])
     counts = confusion_matrix(y_test, predictions, len(class_names))
     recall = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     accuracy = np.trace(counts) / max(counts.sum(), 1)
 
-    fig, ax = plt.subplots(figsize=(8, 7), layout="constrained")
+    fig = Figure(figsize=(8, 7), layout="constrained")  # no pyplot: thread-safe
+    ax = fig.subplots()
     image = ax.imshow(recall, cmap="Blues", vmin=0, vmax=1)
     for (row, col), count in np.ndenumerate(counts):
         ax.text(col, row, str(count), ha="center", va="center", fontsize=8,

@@ -5,16 +5,12 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
-matplotlib.use("Agg")  # plots are files; never open a window
-
-import matplotlib.pyplot as plt  # noqa: E402
-import matplotlib.ticker  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from .statistics import mean_interval, paired_difference  # noqa: E402
+from .statistics import mean_interval, paired_difference
 
 RUN_METRICS = ["final_val_accuracy", "best_val_accuracy", "test_accuracy", "test_loss"]
 PAIRED_METRIC = "test_accuracy"
@@ -86,12 +82,13 @@ def compute_pairwise_differences(
 
 def plot_learning_curves(
     learning_curve_table: pd.DataFrame, statistics: dict[str, Any]
-) -> plt.Figure:
+) -> Figure:
     """Validation accuracy and loss per epoch: per variant the mean over seeds, with a
     band for the confidence interval of that mean when there are two seeds or more."""
     confidence = float(statistics["confidence"])
     seeds = learning_curve_table.groupby("variant", sort=False)["seed"].nunique()
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5), layout="constrained")
+    fig = Figure(figsize=(13, 5), layout="constrained")  # no pyplot: thread-safe
+    axes = fig.subplots(1, 2)
     for ax, column, label in ((axes[0], "val_accuracy", "accuracy"),
                               (axes[1], "val_loss", "sparse categorical cross-entropy")):
         for variant in _variants(learning_curve_table):
@@ -107,7 +104,7 @@ def plot_learning_curves(
                                 [s["ci_high"] for _, s in per_epoch],
                                 color=line.get_color(), alpha=0.2, linewidth=0)
         ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
     axes[0].axhline(float(statistics["target_val_accuracy"]), color="grey", linestyle=":",
@@ -124,13 +121,14 @@ def plot_learning_curves(
 
 def plot_test_accuracy_intervals(
     comparison_table: pd.DataFrame, variant_statistics: pd.DataFrame
-) -> plt.Figure:
+) -> Figure:
     """Test accuracy per variant: every seed as a small dot, the mean as a large one with
     its confidence interval."""
     variants = _variants(comparison_table)
     rows = variant_statistics[variant_statistics["metric"] == "test_accuracy"].set_index(
         "variant")
-    fig, ax = plt.subplots(figsize=(9, 1.2 + 0.8 * len(variants)), layout="constrained")
+    fig = Figure(figsize=(9, 1.2 + 0.8 * len(variants)), layout="constrained")
+    ax = fig.subplots()
     for position, variant in enumerate(variants):
         runs = comparison_table.loc[comparison_table["variant"] == variant, "test_accuracy"]
         ax.scatter(runs, np.full(len(runs), position + 0.15), s=14, color="grey",

@@ -26,12 +26,9 @@ code { background: #f4f4f4; padding: 0 0.2rem; }
 
 
 def figure_png(fig: Any) -> str:
-    """The figure as an <img> with the PNG inline; the figure is closed."""
-    import matplotlib.pyplot as plt
-
+    """The figure as an <img> with the PNG inline."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100)
-    plt.close(fig)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return f'<img alt="" src="data:image/png;base64,{data}">'
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from bn_compare.model_spec import build_sequential
-from bn_compare.tf_runtime import seeded_keras
+from bn_compare.tf_runtime import KERAS_STATE_LOCK, seeded_keras
 from bn_compare.training_loop import train_epochs
 
 logger = logging.getLogger(__name__)
@@ -27,6 +27,12 @@ def build_model(
     variant: str = "model",
 ) -> Any:
     """The variant's model, compiled and untrained (initial weights from the seed)."""
+    with KERAS_STATE_LOCK:  # seeding and layer creation must not interleave (threads)
+        return _build_and_compile(layers, data_options, training, seed, variant)
+
+
+def _build_and_compile(layers: list[dict[str, Any]], data_options: dict[str, Any],
+                       training: dict[str, Any], seed: int, variant: str) -> Any:
     keras = seeded_keras(training, seed, fresh_session=True)
     model = build_sequential(
         layers, data_options["image_shape"], name=variant,
@@ -119,11 +125,14 @@ def train_model(
     eval_batch_size = int(training.get("eval_batch_size", batch_size))
     log = EpochLog(f"{model.name} seed {seed}", epochs)
     if training.get("loop", "chunked") == "keras_fit":
-        fitted = model.fit(
-            x_train, y_train, epochs=epochs, batch_size=batch_size,
-            validation_data=(x_valid, y_valid), validation_batch_size=eval_batch_size,
-            shuffle=True, verbose=0, callbacks=[log.keras_callback(keras)],
-        )
+        # fit shuffles with TensorFlow's global seed: one fit at a time per process.
+        with KERAS_STATE_LOCK:
+            keras.utils.set_random_seed(seed)
+            fitted = model.fit(
+                x_train, y_train, epochs=epochs, batch_size=batch_size,
+                validation_data=(x_valid, y_valid), validation_batch_size=eval_batch_size,
+                shuffle=True, verbose=0, callbacks=[log.keras_callback(keras)],
+            )
         history = pd.DataFrame(fitted.history)
     else:
         history = pd.DataFrame(train_epochs(
