@@ -97,7 +97,7 @@ def train_epochs(
     ``fit`` reports them) and the same on the validation set (``val_`` prefix)."""
     rng = np.random.default_rng(seed)
     train_chunk = _chunk_trainer(model, batch_size, x.shape[1:], y.dtype, jit_compile)
-    test_chunk = _chunk_tester(model, x.shape[1:], y.dtype)
+    test_batch = _chunk_tester(model, x.shape[1:], y.dtype)
     chunk_rows = batch_size * steps_per_execution
     history = []
     for epoch in range(epochs):
@@ -108,7 +108,7 @@ def train_epochs(
             rows = order[first:first + chunk_rows]
             train_chunk(np.asarray(x[rows], dtype=np.float32), y[rows])
         logs = _metric_results(model)
-        validation = evaluate(model, x_valid, y_valid, eval_batch_size, test_chunk)
+        validation = evaluate(model, x_valid, y_valid, eval_batch_size, test_batch)
         logs.update({f"val_{name}": value for name, value in validation.items()})
         history.append(logs)
         if on_epoch_end is not None:
