@@ -10,7 +10,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from . import report
 from .statistics import mean_interval, paired_difference
+from .verdict import verdict
 
 RUN_METRICS = ["final_val_accuracy", "best_val_accuracy", "test_accuracy", "test_loss"]
 PAIRED_METRIC = "test_accuracy"
@@ -166,9 +168,6 @@ def write_report(
     statistics: dict[str, Any],
 ) -> str:
     """The whole comparison as a self-contained HTML page."""
-    from . import report
-    from .verdict import verdict
-
     names = _variants(comparison_table)
     seeds = sorted(comparison_table["seed"].unique().tolist())
     uses_bn = {v: any(layer["class_name"] == "BatchNormalization"
@@ -208,8 +207,6 @@ def write_report(
 
 def _setup(image_counts: dict[str, int], data: dict[str, Any], training: dict[str, Any],
            seeds: list[int], statistics: dict[str, Any]) -> list[str]:
-    from . import report
-
     shape = "x".join(str(d) for d in data["image_shape"])
     return [report.bullet_list([
         f"Data: Fashion-MNIST, {len(data['class_names'])} classes of {shape} grey-scale "
@@ -229,8 +226,6 @@ def _setup(image_counts: dict[str, int], data: dict[str, Any], training: dict[st
 
 def _architectures(names: list[str], variants: dict[str, Any],
                    accounting: pd.DataFrame) -> list[str]:
-    from . import report
-
     rows = []
     for name in names:
         layers = accounting[accounting["variant"] == name]
@@ -262,8 +257,6 @@ def _architectures(names: list[str], variants: dict[str, Any],
 
 def _results(comparison_table: pd.DataFrame, variant_statistics: pd.DataFrame,
              pairwise: pd.DataFrame, statistics: dict[str, Any]) -> list[str]:
-    from . import report
-
     confidence = float(statistics["confidence"])
     target = target_metric(statistics)
     wide = {}

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from bn_compare.model_spec import build_sequential
-from bn_compare.tf_runtime import KERAS_STATE_LOCK, seeded_keras
+from bn_compare.tf_runtime import KERAS_STATE_LOCK, keras_runtime, seeded_keras
 from bn_compare.training_loop import train_epochs
 
 logger = logging.getLogger(__name__)
@@ -117,9 +117,10 @@ def train_model(
     ``training.loop``: ``chunked`` (default, ``bn_compare.training_loop``) or
     ``keras_fit`` (``model.fit``). Both run Keras' own training step with the same batch
     size and optimizer; they shuffle differently, so their numbers differ as two seeds
-    do.
+    do. The chunked loop draws its shuffles from ``seed`` alone; ``keras_fit`` seeds
+    Keras' global state first.
     """
-    keras = seeded_keras(training, seed)
+    keras = keras_runtime(training)
     epochs = int(training["epochs"])
     batch_size = int(training["batch_size"])
     eval_batch_size = int(training.get("eval_batch_size", batch_size))
