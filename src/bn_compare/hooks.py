@@ -1,5 +1,5 @@
-"""Project hooks: hand the run's parameters to the pipeline factories, check the
-inputs before any node runs, release memory after each node."""
+"""Project hooks: check the inputs before any node runs, release memory after each
+node."""
 
 from __future__ import annotations
 
@@ -15,20 +15,10 @@ from kedro.io import DatasetError
 from bn_compare.runner import active_worker_pool
 from bn_compare.tf_runtime import process_is_shared
 from bn_compare.validation import InvalidParametersError, check_parameters
-from bn_compare.variants import remember_parameters
 
 logger = logging.getLogger(__name__)
 
 RAW_DATA = "fashion_mnist_raw"
-
-
-class VariantRegistryHook:
-    """Pipelines are built per variant, so they need the run's parameters first."""
-
-    @hook_impl
-    def after_context_created(self, context: Any) -> None:
-        # Not ``context.params``: that builds the pipelines, which need these.
-        remember_parameters(context.config_loader["parameters"])
 
 
 class InputCheckHook:

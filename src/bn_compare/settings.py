@@ -2,10 +2,12 @@
 
 from kedro.config import OmegaConfigLoader
 
-from bn_compare.hooks import InputCheckHook, MemoryReleaseHook, VariantRegistryHook
+from bn_compare.context import ProjectContext
+from bn_compare.hooks import InputCheckHook, MemoryReleaseHook
 
-# Hooks run last-in-first-out: parameters are registered, then the inputs checked.
-HOOKS = (MemoryReleaseHook(), InputCheckHook(), VariantRegistryHook())
+HOOKS = (MemoryReleaseHook(), InputCheckHook())
+
+CONTEXT_CLASS = ProjectContext
 
 CONF_SOURCE = "conf"
 
@@ -17,4 +19,3 @@ CONFIG_LOADER_ARGS = {
     # replacing a whole top-level block.
     "merge_strategy": {"parameters": "soft"},
 }
-

@@ -11,7 +11,7 @@ from typing import Any
 
 from bn_compare.model_spec import VariantSpecError, build_sequential
 from bn_compare.tf_runtime import keras_runtime
-from bn_compare.variants import is_valid_variant_name
+from bn_compare.run_matrix import is_valid_variant_name
 
 TRAINING_SET_SIZE = 60_000
 TRAINING_LOOPS = ("chunked", "keras_fit")

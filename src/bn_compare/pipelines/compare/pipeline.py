@@ -1,18 +1,16 @@
-"""The whole comparison: data processing, training and evaluation of every variant with
-every seed, then the statistics over seeds and the report."""
+"""The whole comparison: data processing, training and evaluation of every run of the
+matrix (variant x grid point x seed), then the statistics and the report."""
 
 from kedro.pipeline import Pipeline
 
 from bn_compare.pipelines import data_processing, evaluation, reporting, training
-from bn_compare.variants import Run
-from bn_compare.variants import runs as configured_runs
+from bn_compare.run_matrix import RunMatrix
 
 
-def create_pipeline(runs: list[Run] | None = None, **kwargs) -> Pipeline:
-    runs = configured_runs() if runs is None else runs
+def create_pipeline(matrix: RunMatrix, **kwargs) -> Pipeline:
     return (
-        data_processing.create_pipeline()
-        + training.create_pipeline(runs)
-        + evaluation.create_pipeline(runs)
-        + reporting.create_pipeline()
+        data_processing.create_pipeline(matrix)
+        + training.create_pipeline(matrix)
+        + evaluation.create_pipeline(matrix)
+        + reporting.create_pipeline(matrix)
     )

@@ -7,8 +7,7 @@ import warnings
 from kedro.pipeline import Node, Pipeline
 
 from bn_compare.pipelines.variant_template import bind, per_run
-from bn_compare.variants import Run
-from bn_compare.variants import runs as configured_runs
+from bn_compare.run_matrix import Run, RunMatrix
 
 from .nodes import evaluate_model, plot_confusion_matrix, stack_tables, summarise_run
 
@@ -45,18 +44,18 @@ def run_evaluation(run: Run) -> Pipeline:
     )
 
 
-def create_pipeline(runs: list[Run] | None = None, **kwargs) -> Pipeline:
-    runs = configured_runs() if runs is None else runs
+def create_pipeline(matrix: RunMatrix, **kwargs) -> Pipeline:
+    runs = list(matrix.runs)
     with warnings.catch_warnings():
         # The collecting nodes name namespaced datasets ("baseline.seed_42.summary") on
         # purpose; Kedro warns about dots in dataset names for every one of them.
         warnings.filterwarnings("ignore", message="One or more dataset names contain")
         collected = _collect(runs)
-    return per_run(run_evaluation, runs) + collected
+    return per_run(run_evaluation, matrix) + collected
 
 
 def _collect(runs: list[Run]) -> Pipeline:
-    keys = [{"variant": run.variant, "seed": run.seed} for run in runs]
+    keys = [run.key for run in runs]
     variants = dict.fromkeys(run.variant for run in runs)
     first_runs = [next(run for run in runs if run.variant == name) for name in variants]
     return Pipeline(

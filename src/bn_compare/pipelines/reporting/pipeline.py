@@ -3,6 +3,8 @@ and the report."""
 
 from kedro.pipeline import Node, Pipeline
 
+from bn_compare.run_matrix import RunMatrix
+
 from .nodes import (
     compute_pairwise_differences,
     compute_variant_statistics,
@@ -12,7 +14,7 @@ from .nodes import (
 )
 
 
-def create_pipeline(**kwargs) -> Pipeline:
+def create_pipeline(matrix: RunMatrix, **kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(

@@ -6,7 +6,7 @@ accounting, trained model, history.
 from kedro.pipeline import Node, Pipeline
 
 from bn_compare.pipelines.variant_template import bind, per_run
-from bn_compare.variants import Run
+from bn_compare.run_matrix import Run, RunMatrix
 
 from .nodes import account_parameters, build_model, train_model
 
@@ -50,5 +50,5 @@ def run_training(run: Run) -> Pipeline:
     )
 
 
-def create_pipeline(runs: list[Run] | None = None, **kwargs) -> Pipeline:
-    return per_run(run_training, runs)
+def create_pipeline(matrix: RunMatrix, **kwargs) -> Pipeline:
+    return per_run(run_training, matrix)

@@ -1,0 +1,157 @@
+"""Which trainings a run holds: every variant x grid point x seed.
+
+The matrix is computed from the run's parameters in one place,
+``RunMatrix.from_parameters``, and handed to every pipeline factory
+(``pipeline_registry``). It is pure: no Kedro, no TensorFlow, no state.
+
+Namespaces (and so dataset names and folders):
+
+- no grid, or a grid of one point: ``<variant>.seed_<seed>`` (``baseline.seed_42``);
+- a grid of several points: ``<variant>.<point>.seed_<seed>``, where ``<point>`` names
+  the point's values, key by key in the order the grid declares them:
+  ``learning_rate_0p01`` or ``learning_rate_0p01__optimizer_Adam`` (``.`` becomes ``p``,
+  ``-`` becomes ``m``). A point's name depends on its own values only, so adding values
+  to a grid keeps the names (and outputs) of the points already there.
+
+Invalid entries (a bad seed, a variant name that is not an identifier, a grid key that
+cannot be gridded) are left out here; the parameter check names them before any node
+runs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import keyword
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# The training settings that change the experiment (the others only change its speed).
+GRIDDABLE_KEYS = ("learning_rate", "optimizer", "batch_size", "epochs", "loss")
+
+
+def is_valid_variant_name(name: Any) -> bool:
+    """Variant names become Kedro namespaces and Python keywords in node inputs."""
+    return isinstance(name, str) and name.isidentifier() and not keyword.iskeyword(name)
+
+
+def value_name(value: Any) -> str:
+    """A grid value as a namespace-safe word: 0.001 -> 0p001, 1e-05 -> 1em05."""
+    if isinstance(value, bool):
+        text = str(value).lower()
+    elif isinstance(value, float):
+        text = f"{value:g}"
+    else:
+        text = str(value)
+    text = text.replace(".", "p").replace("-", "m").replace("+", "")
+    return re.sub(r"\W", "_", text)
+
+
+def value_label(value: Any) -> str:
+    """A grid value as people read it: 0.001, 1, Adam."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+@dataclass(frozen=True)
+class GridPoint:
+    """One combination of grid values: ``(("learning_rate", 0.01), ...)``."""
+
+    settings: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def overrides(self) -> dict[str, Any]:
+        """The ``training`` keys this point sets."""
+        return dict(self.settings)
+
+    @property
+    def name(self) -> str:
+        return "__".join(f"{key}_{value_name(value)}" for key, value in self.settings)
+
+    @property
+    def label(self) -> str:
+        """``learning_rate=0.01, optimizer=Adam`` (empty for the point of no grid)."""
+        return ", ".join(f"{key}={value_label(value)}" for key, value in self.settings)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One training: a variant at a grid point with a seed."""
+
+    variant: str
+    seed: int
+    point: GridPoint = GridPoint()
+    point_name: str = ""  # empty when the matrix has a single point
+
+    @property
+    def namespace(self) -> str:
+        middle = f".{self.point_name}" if self.point_name else ""
+        return f"{self.variant}{middle}.seed_{self.seed}"
+
+    @property
+    def key(self) -> dict[str, Any]:
+        """The run's identifying columns in the tables: variant, grid values, seed."""
+        return {"variant": self.variant, **self.point.overrides, "seed": self.seed}
+
+    @property
+    def description(self) -> str:
+        """``baseline (learning_rate=0.1) seed 42`` for logs."""
+        where = f" ({self.point.label})" if self.point_name else ""
+        return f"{self.variant}{where} seed {self.seed}"
+
+
+@dataclass(frozen=True)
+class RunMatrix:
+    """Variants (declaration order) x grid points x seeds."""
+
+    variants: tuple[str, ...]
+    seeds: tuple[int, ...]
+    grid_keys: tuple[str, ...] = ()
+    points: tuple[GridPoint, ...] = (GridPoint(),)
+    runs: tuple[Run, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        named = len(self.points) > 1
+        runs = tuple(Run(variant, seed, point, point.name if named else "")
+                     for variant in self.variants for point in self.points
+                     for seed in self.seeds)
+        object.__setattr__(self, "runs", runs)
+
+    @property
+    def is_sweep(self) -> bool:
+        """More than one grid point: the sweep tables, plot and report section exist."""
+        return len(self.points) > 1
+
+    def runs_of(self, variant: str) -> list[Run]:
+        return [run for run in self.runs if run.variant == variant]
+
+    @classmethod
+    def from_parameters(cls, parameters: Mapping[str, Any]) -> RunMatrix:
+        variants = parameters.get("variants") or {}
+        training = parameters.get("training") or {}
+        return cls(
+            variants=tuple(name for name in variants if is_valid_variant_name(name))
+            if isinstance(variants, Mapping) else (),
+            seeds=_seeds(training.get("seeds") if isinstance(training, Mapping) else None),
+            **_grid(parameters.get("grid")),
+        )
+
+
+def _seeds(listed: Any) -> tuple[int, ...]:
+    if not isinstance(listed, (list, tuple)):
+        return ()
+    valid = [s for s in listed if isinstance(s, int) and not isinstance(s, bool) and s >= 0]
+    return tuple(dict.fromkeys(valid))
+
+
+def _grid(grid: Any) -> dict[str, Any]:
+    if not isinstance(grid, Mapping):
+        return {}
+    axes = {key: list(dict.fromkeys(values)) for key, values in grid.items()
+            if key in GRIDDABLE_KEYS and isinstance(values, (list, tuple)) and values
+            and all(isinstance(v, (str, int, float)) for v in values)}
+    if not axes:
+        return {}
+    points = tuple(GridPoint(tuple(zip(axes, values, strict=True)))
+                   for values in itertools.product(*axes.values()))
+    return {"grid_keys": tuple(axes), "points": points}
