@@ -52,10 +52,19 @@ def synthetic_fashion_mnist(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def base_parameters() -> dict:
+    """conf/base's parameters, as the YAML files hold them."""
     parameters: dict = {}
     for file in sorted((PROJECT_ROOT / "conf" / "base").glob("parameters*.yml")):
         parameters.update(yaml.safe_load(file.read_text()))
     return parameters
+
+
+@pytest.fixture(scope="session")
+def params(base_parameters):
+    """conf/base's parameters, typed as the nodes receive them."""
+    from bn_compare.parameters import ProjectParameters
+
+    return ProjectParameters.model_validate(base_parameters)
 
 
 def make_project_copy(target: Path) -> Path:

@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
+from bn_compare.parameters import DataParams, TrainingParams
 from bn_compare.pipelines.training.nodes import HISTORY_COLUMNS, build_model, train_model
 from bn_compare.training_loop import evaluate, predict, train_epochs
 
-DATA = {"image_shape": [28, 28]}
-TRAINING = {"epochs": 2, "batch_size": 32, "learning_rate": 1e-2, "seeds": [1],
-            "optimizer": "SGD", "loss": "sparse_categorical_crossentropy",
-            "metrics": ["accuracy"], "eval_batch_size": 64, "steps_per_execution": 2}
+DATA = DataParams()
+TRAINING = TrainingParams(epochs=2, learning_rate=1e-2, seeds=[1], eval_batch_size=64,
+                          steps_per_execution=2)
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def test_same_seed_same_weights_chunk_size_is_speed_only(layers, data):
 @pytest.mark.parametrize("loop", ["chunked", "keras_fit"])
 def test_train_model_with_either_loop(layers, data, loop):
     model = build_model(layers, DATA, TRAINING, seed=1)
-    _, history = train_model(model, *data, {**TRAINING, "loop": loop}, seed=1)
+    _, history = train_model(model, *data, TRAINING.at({"loop": loop}), seed=1)
     assert list(history.columns) == HISTORY_COLUMNS
     assert history["epoch"].tolist() == [1, 2]
     assert history["val_accuracy"].between(0, 1).all()
@@ -74,16 +74,14 @@ def test_evaluate_and_predict_agree_with_keras(layers, data):
                                model.predict(x, batch_size=64, verbose=0), rtol=1e-6)
 
 
-def test_two_trainings_in_threads_give_the_numbers_of_one(layers, data, monkeypatch):
+def test_two_trainings_in_threads_give_the_numbers_of_one(layers, data):
     """What the default ThreadRunner does: trainings side by side in one process."""
     from concurrent.futures import ThreadPoolExecutor
 
-    import bn_compare.tf_runtime
-
-    monkeypatch.setattr(bn_compare.tf_runtime, "_concurrent_nodes", 2)  # share_process
+    from bn_compare.tf_runtime import shared_by
 
     alone = _train(layers, data)[1]
-    with ThreadPoolExecutor(2) as pool:
+    with shared_by(2), ThreadPoolExecutor(2) as pool:
         side_by_side = [f.result()[1] for f in [pool.submit(_train, layers, data)
                                                 for _ in range(2)]]
     assert side_by_side == [alone, alone]

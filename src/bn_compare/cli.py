@@ -16,7 +16,7 @@ import click
 from kedro.framework.cli.project import run as kedro_run
 from kedro.io import DatasetError
 
-from bn_compare.validation import InvalidParametersError
+from bn_compare.parameters import InvalidParametersError
 
 DEFAULT_RUNNER = "bn_compare.runner.ThreadRunner"
 logger = logging.getLogger(__name__)

@@ -16,6 +16,18 @@ class ProjectContext(KedroContext):
     hooks unless told to (``--include-hooks``).
     """
 
+    @property
+    def params(self) -> dict[str, Any]:
+        """The parameters, after every problem in them was reported at once with its path
+        and value (Kedro's own validation of typed node inputs stops at the first
+        model that fails, with pydantic's wording)."""
+        from bn_compare.parameters import InvalidParametersError, parameter_problems
+
+        problems = parameter_problems(self.config_loader["parameters"])
+        if problems:
+            raise InvalidParametersError(problems)
+        return super().params
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         from bn_compare import pipeline_registry  # the pipelines' modules, only when used
 

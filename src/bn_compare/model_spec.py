@@ -14,7 +14,7 @@ stays cheap (``kedro viz`` and the CLI never pay for TensorFlow).
 from __future__ import annotations
 
 import random
-
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -32,13 +32,42 @@ def _layer_class(keras: Any, class_name: Any, where: str) -> type:
     return candidate
 
 
-def make_layer(keras: Any, spec: Any, where: str) -> Any:
+def snake_case(class_name: str) -> str:
+    """Keras' default layer name for a class: LeakyReLU -> leaky_re_lu."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _layer_names(layers: Sequence[Mapping[str, Any]]) -> list[str | None]:
+    """Each layer's name within its model, as Keras would give them in a fresh session
+    (dense, dense_1, ...), so that they never depend on what else ran in the process."""
+    taken = {spec.get("name") for spec in layers}
+    counts: dict[str, int] = {}
+    names = []
+    for spec in layers:
+        if spec.get("name") or not isinstance(spec.get("class_name"), str):
+            names.append(spec.get("name"))
+            continue
+        base = snake_case(spec["class_name"])
+        while True:
+            count = counts.get(base, 0)
+            counts[base] = count + 1
+            candidate = base if count == 0 else f"{base}_{count}"
+            if candidate not in taken:
+                break
+        names.append(candidate)
+    return names
+
+
+def make_layer(keras: Any, spec: Any, where: str, name: str | None = None) -> Any:
     """One Keras layer from ``{class_name: ..., **kwargs}``; errors name ``where``."""
     if not isinstance(spec, Mapping) or "class_name" not in spec:
         raise VariantSpecError(
             f"{where}: expected a mapping with a 'class_name' key, got {spec!r}"
         )
     kwargs = {key: value for key, value in spec.items() if key != "class_name"}
+    if name is not None:
+        kwargs.setdefault("name", name)
     layer_class = _layer_class(keras, spec["class_name"], where)
     try:
         return layer_class(**kwargs)
@@ -75,17 +104,19 @@ def build_sequential(
     Raises:
         VariantSpecError: naming ``where[i]``, the layer class and the problem.
     """
-    import keras
+    from bn_compare.tf_runtime import keras as configured_keras
 
+    keras = configured_keras()
     rng = random.Random(seed)
 
     if isinstance(layers, (str, bytes)) or not isinstance(layers, Sequence) or not layers:
         raise VariantSpecError(f"{where}: expected a non-empty list of layers, got {layers!r}")
     model = keras.Sequential(name=name)
     model.add(keras.Input(shape=tuple(input_shape)))
+    names = _layer_names([spec if isinstance(spec, Mapping) else {} for spec in layers])
     for index, spec in enumerate(layers):
         position = f"{where}[{index}]"
-        layer = make_layer(keras, spec, position)
+        layer = make_layer(keras, spec, position, names[index])
         if seed is not None:
             _seed_initializers(layer, rng)
         try:

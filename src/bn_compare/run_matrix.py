@@ -127,12 +127,15 @@ class RunMatrix:
 
     @classmethod
     def from_parameters(cls, parameters: Mapping[str, Any]) -> RunMatrix:
+        """From raw parameters (or with sections already typed by Kedro)."""
         variants = parameters.get("variants") or {}
         training = parameters.get("training") or {}
+        seeds = (training.get("seeds") if isinstance(training, Mapping)
+                 else getattr(training, "seeds", None))
         return cls(
             variants=tuple(name for name in variants if is_valid_variant_name(name))
             if isinstance(variants, Mapping) else (),
-            seeds=_seeds(training.get("seeds") if isinstance(training, Mapping) else None),
+            seeds=_seeds(seeds),
             **_grid(parameters.get("grid")),
         )
 

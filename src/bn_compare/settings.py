@@ -3,9 +3,9 @@
 from kedro.config import OmegaConfigLoader
 
 from bn_compare.context import ProjectContext
-from bn_compare.hooks import InputCheckHook, MemoryReleaseHook
+from bn_compare.hooks import InputCheckHook, MemoryReleaseHook, TensorFlowSetupHook
 
-HOOKS = (MemoryReleaseHook(), InputCheckHook())
+HOOKS = (TensorFlowSetupHook(), InputCheckHook(), MemoryReleaseHook())
 
 CONTEXT_CLASS = ProjectContext
 

@@ -1,102 +1,129 @@
-"""TensorFlow set-up done once per process, the first time a node needs Keras.
+"""TensorFlow, set up in one place.
 
-Threads must be fixed before TensorFlow runs its first op; op determinism and the seed
-make a rerun with the same seed give the same numbers.
+A process's TensorFlow settings (threads per op, op determinism) are decided before any
+node runs: in the main process by ``hooks.TensorFlowSetupHook`` from the run's
+``training`` parameters; in a runner's worker process by the runner, which passes the
+same settings with each task (``runner``). They are applied the first time anything in
+the process asks for Keras through ``keras()`` (nodes, model datasets, the parameter
+check), before TensorFlow runs its first op: threads cannot change after that, op
+determinism can.
 
-Under ``bn_compare.runner.ThreadRunner`` several nodes share the process: each op runs
-single-threaded, the inter-op pool has one thread per concurrent node (at most one
-per core), Keras' global
-state (seeds, layer names, model files) is touched under ``KERAS_STATE_LOCK`` and no
-node clears the Keras session of the others.
+Several nodes can share a process (``runner.ThreadRunner``): for the duration of such a
+run ``shared_by`` says so, so that no node clears the Keras session of the others, and
+Keras' global state (seeds, model files) is touched under ``KERAS_STATE_LOCK``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
-import multiprocessing
 import os
 import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 logger = logging.getLogger(__name__)
 
-# Set by runners that start several workers, so that N workers x threads <= cores.
-THREADS_ENV = "BN_COMPARE_TF_THREADS"
-
 # Held while a node seeds Keras' global random state and builds, loads or saves a model.
 KERAS_STATE_LOCK = threading.RLock()
-_concurrent_nodes = 1
 
 
-def share_process(nodes: int) -> None:
-    """Declare that up to ``nodes`` nodes run at once in this process (threads)."""
-    global _concurrent_nodes  # noqa: PLW0603
-    _concurrent_nodes = max(1, nodes)
-    os.environ[THREADS_ENV] = "1"
+@dataclass(frozen=True)
+class TensorFlowSettings:
+    """``intra_op_threads``: threads per op (0 = TensorFlow's default, one per core);
+    ``deterministic``: TensorFlow op determinism (same seed, same numbers)."""
+
+    intra_op_threads: int = 1
+    deterministic: bool = True
+
+    @classmethod
+    def from_training(cls, training: Any) -> TensorFlowSettings:
+        return cls(training.intra_op_threads, training.deterministic)
+
+    def within(self, cores: int) -> TensorFlowSettings:
+        """At most ``cores`` threads per op (a worker's share of the machine)."""
+        threads = self.intra_op_threads or cores
+        return replace(self, intra_op_threads=max(1, min(threads, cores)))
 
 
-def process_is_shared() -> bool:
-    return _concurrent_nodes > 1
+class _Process:
+    """This process's TensorFlow: the settings asked for, those applied, the nodes
+    sharing it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.requested = TensorFlowSettings()
+        self.applied: TensorFlowSettings | None = None
+        self.sharing_nodes = 1
 
 
-def keras_runtime(training: dict[str, Any]) -> Any:
-    """Import TensorFlow, configure it from the ``training`` parameters, return ``keras``.
+_process = _Process()
 
-    ``intra_op_threads``: threads per op (0 = TensorFlow's default; the environment
-    variable ``BN_COMPARE_TF_THREADS`` wins when set). ``deterministic`` (default true):
-    TensorFlow op determinism. Every caller passes the run's parameters, since the
-    first call in a process fixes both.
-    """
+
+def configure(settings: TensorFlowSettings) -> None:
+    """Use ``settings`` in this process (applied now if Keras is already in use)."""
+    with _process.lock:
+        _process.requested = settings
+        if _process.applied is not None and _process.applied != settings:
+            _apply(settings)
+
+
+def keras() -> Any:
+    """``keras``, with TensorFlow set up for this process."""
+    with _process.lock:
+        if _process.applied != _process.requested:
+            _apply(_process.requested)
+    import keras
+
+    return keras
+
+
+def _apply(settings: TensorFlowSettings) -> None:
     import tensorflow as tf
+    from tensorflow.python.framework import config as tf_config
 
-    requested = training.get("intra_op_threads", 0)
-    requested = requested if isinstance(requested, int) and requested > 0 else 0
-    threads = int(os.environ.get(THREADS_ENV) or requested)
-    if not threads and multiprocessing.parent_process() is not None:
-        threads = 1  # a worker of some runner: one thread each, never oversubscribe
+    threads = settings.intra_op_threads
     if threads and tf.config.threading.get_intra_op_parallelism_threads() != threads:
         try:
             tf.config.threading.set_intra_op_parallelism_threads(threads)
-            tf.config.threading.set_inter_op_parallelism_threads(
-                max(threads, min(_concurrent_nodes, os.cpu_count() or 1)))
+            tf.config.threading.set_inter_op_parallelism_threads(os.cpu_count() or 1)
         except RuntimeError:  # TensorFlow already ran an op in this process
             logger.warning(
-                "TensorFlow was initialised before its thread settings could be applied: "
-                "it keeps %d threads per op instead of %d",
-                tf.config.threading.get_intra_op_parallelism_threads(), threads,
-            )
-    if training.get("deterministic", True) is not False:
+                "TensorFlow was already running in this process: it keeps %d threads per "
+                "op instead of training.intra_op_threads=%d",
+                tf.config.threading.get_intra_op_parallelism_threads(), threads)
+    if settings.deterministic:
         tf.config.experimental.enable_op_determinism()
+    else:
+        tf_config.disable_op_determinism()
+    if _process.applied is None:
+        # Exempt TensorFlow's and Keras' module objects (hundreds of thousands) from
+        # garbage collection: the collection after every node stays cheap.
+        import keras  # noqa: F401
 
-    import keras
-
-    _freeze_imported_objects()
-    return keras
-
-
-_frozen = False
-
-
-def _freeze_imported_objects() -> None:
-    """Exempt the ~450,000 objects of TensorFlow and Keras' modules from garbage
-    collection: the collection after every node then takes milliseconds, not 0.27 s."""
-    global _frozen  # noqa: PLW0603
-    if not _frozen:
         gc.freeze()
-        _frozen = True
+    _process.applied = settings
 
 
-def seeded_keras(training: dict[str, Any], seed: int, *, fresh_session: bool = False) -> Any:
-    """``keras`` configured from the ``training`` parameters, every RNG seeded with
-    ``seed`` (one of ``training.seeds``).
-
-    ``fresh_session`` first frees what earlier models in this process left behind
-    (graphs, layer-name counters), so each variant starts from the same state.
-    """
-    keras = keras_runtime(training)
+def seeded_keras(seed: int) -> Any:
+    """``keras`` with every random generator seeded with ``seed``."""
+    keras_module = keras()
     with KERAS_STATE_LOCK:
-        if fresh_session and not process_is_shared():
-            keras.backend.clear_session(free_memory=True)
-        keras.utils.set_random_seed(int(seed))
-    return keras
+        keras_module.utils.set_random_seed(int(seed))
+    return keras_module
+
+
+@contextlib.contextmanager
+def shared_by(nodes: int) -> Iterator[None]:
+    """Up to ``nodes`` nodes run at once in this process (threads) while inside."""
+    previous, _process.sharing_nodes = _process.sharing_nodes, max(1, nodes)
+    try:
+        yield
+    finally:
+        _process.sharing_nodes = previous
+
+
+def process_is_shared() -> bool:
+    return _process.sharing_nodes > 1

@@ -12,13 +12,51 @@ copies.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 EpochCallback = Callable[[int, dict[str, float], float], None]
+
+
+@dataclass
+class DivergenceGuard:
+    """Decides when a training has diverged: its training loss is NaN or infinite
+    (checked after every chunk of steps), or, after the first epoch, its epoch's mean
+    loss stays above ``loss_ceiling`` (the loss of a uniform guess, ln(classes), for
+    cross-entropy; None for other losses)."""
+
+    loss_ceiling: float | None = None
+    epoch: int | None = None  # the 1-based epoch it diverged in
+    reason: str = ""
+
+    @classmethod
+    def for_model(cls, model: Any, loss: str) -> DivergenceGuard:
+        classes = int(model.output_shape[-1])
+        return cls(math.log(classes) if "crossentropy" in loss and classes > 1 else None)
+
+    @property
+    def diverged(self) -> bool:
+        return self.epoch is not None
+
+    def after_steps(self, epoch: int, loss: float) -> bool:
+        """``epoch`` counts from 0; True once the training has diverged."""
+        if not self.diverged and not math.isfinite(loss):
+            self.epoch, self.reason = epoch + 1, f"training loss {loss}"
+        return self.diverged
+
+    def after_epoch(self, epoch: int, loss: float) -> bool:
+        if self.after_steps(epoch, loss):
+            return True
+        if epoch > 0 and self.loss_ceiling is not None and loss > self.loss_ceiling:
+            self.epoch = epoch + 1
+            self.reason = (f"training loss {loss:.4f} above {self.loss_ceiling:.4f}, the "
+                           f"loss of a uniform guess, for a whole epoch")
+        return self.diverged
 
 
 def _chunk_trainer(model: Any, batch_size: int, sample_shape: tuple[int, ...],
@@ -91,10 +129,15 @@ def train_epochs(
     seed: int,
     jit_compile: bool = False,
     on_epoch_end: EpochCallback | None = None,
+    guard: DivergenceGuard | None = None,
 ) -> list[dict[str, float]]:
     """Train ``model`` (compiled) for ``epochs`` epochs, reshuffling every epoch from
     ``seed``; return per epoch the training loss and metrics (means over the epoch, as
-    ``fit`` reports them) and the same on the validation set (``val_`` prefix)."""
+    ``fit`` reports them) and the same on the validation set (``val_`` prefix).
+
+    With a ``guard``, training stops as soon as it says the run diverged (at the end of
+    the chunk of steps where the loss became NaN); that epoch is the last one
+    returned."""
     rng = np.random.default_rng(seed)
     train_chunk = _chunk_trainer(model, batch_size, x.shape[1:], y.dtype, jit_compile)
     test_batch = _chunk_tester(model, x.shape[1:], y.dtype)
@@ -107,10 +150,18 @@ def train_epochs(
         for first in range(0, len(x), chunk_rows):
             rows = order[first:first + chunk_rows]
             train_chunk(np.asarray(x[rows], dtype=np.float32), y[rows])
+            if guard is not None and guard.after_steps(epoch, _loss(model)):
+                break
         logs = _metric_results(model)
         validation = evaluate(model, x_valid, y_valid, eval_batch_size, test_batch)
         logs.update({f"val_{name}": value for name, value in validation.items()})
         history.append(logs)
         if on_epoch_end is not None:
             on_epoch_end(epoch, logs, time.perf_counter() - start)
+        if guard is not None and guard.after_epoch(epoch, logs["loss"]):
+            break
     return history
+
+
+def _loss(model: Any) -> float:
+    return float(next(m for m in model.metrics if m.name == "loss").result())

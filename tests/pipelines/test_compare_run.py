@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from bn_compare.pipelines.evaluation.nodes import COMPARISON_COLUMNS
+from bn_compare.pipelines.evaluation.nodes import SUMMARY_COLUMNS
 from tests.conftest import OUTPUTS, VARIANTS, kedro, smoke_catalog, version_dirs
 
 pytestmark = pytest.mark.pipeline
@@ -30,7 +30,8 @@ def test_every_output_is_versioned_and_loads(smoke_project):
         assert catalog.exists(name), name
         assert len(catalog.get(name).list_versions()) == 1, name
     table = catalog.load("comparison_table")
-    assert list(table.columns) == COMPARISON_COLUMNS
+    assert list(table.columns) == ["variant", "seed", *SUMMARY_COLUMNS]
+    assert not table["diverged"].any()
     assert table["variant"].tolist() == VARIANTS
     assert table["total_params"].tolist() == [266_610, 271_346, 271_346]
     assert table["non_trainable_params"].tolist() == [0, 2_368, 2_368]
@@ -65,7 +66,7 @@ def test_second_run_keeps_both_versions_and_params_override_one_key(smoke_projec
     assert table["variant"].tolist() == [*VARIANTS, "bn_no_bias"]
     history = catalog.load("baseline.seed_42.history")
     assert history["epoch"].tolist() == [1]  # epochs overridden ...
-    assert catalog.load("params:training")["batch_size"] == 32  # ... siblings kept
+    assert catalog.load("params:training").batch_size == 32  # ... siblings kept
     first = sorted(catalog.get("baseline.seed_42.history").list_versions(full_path=False))[0]
     older = pd.read_csv(_smoke_outputs(project) / "07_model_output/baseline/seed_42/history.csv"
                         / first / "history.csv")
@@ -130,3 +131,13 @@ def test_two_seeds_give_statistics_and_keep_each_seeds_numbers(smoke_project, tm
     report = catalog.load("report")
     assert "2 seeds per variant. Intervals are 95% t-intervals" in report
     assert "Does BatchNormalization help?" in report
+
+
+def test_the_base_run_gives_the_numbers_of_the_code_before_the_grid(smoke_project):
+    """tests/golden/smoke_comparison_table.csv: this smoke run's table, written by the
+    code before grids, typed parameters and divergence handling (commit 116e234)."""
+    from tests.conftest import PROJECT_ROOT
+
+    expected = pd.read_csv(PROJECT_ROOT / "tests" / "golden" / "smoke_comparison_table.csv")
+    table = smoke_catalog(smoke_project).load("comparison_table")[expected.columns]
+    pd.testing.assert_frame_equal(table, expected, check_exact=True)

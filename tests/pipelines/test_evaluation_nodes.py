@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from bn_compare.pipelines.evaluation.nodes import (
-    COMPARISON_COLUMNS,
+    SUMMARY_COLUMNS,
     confusion_matrix,
     plot_confusion_matrix,
     stack_tables,
@@ -18,7 +18,8 @@ def _history(accuracies):
     n = len(accuracies)
     return pd.DataFrame({"epoch": range(1, n + 1), "loss": [1.0] * n, "accuracy": [0.5] * n,
                          "val_loss": [0.9] * n, "val_accuracy": accuracies,
-                         "seconds": [2.0, 4.0][:n]})
+                         "seconds": [2.0, 4.0][:n], "diverged": [False] * n,
+                         "diverged_at_epoch": pd.array([None] * n, dtype="Int64")})
 
 
 def test_confusion_matrix_counts_true_rows_predicted_columns():
@@ -33,6 +34,15 @@ def test_summary_row():
     assert row["final_val_accuracy"] == 0.7 and row["best_val_accuracy"] == 0.8
     assert (row["total_params"], row["trainable_params"], row["non_trainable_params"]) == (14, 12, 2)
     assert row["seconds_per_epoch"] == 3.0
+    assert not row["diverged"] and pd.isna(row["diverged_at_epoch"])
+
+
+def test_a_diverged_run_says_so_in_its_summary_row():
+    history = _history([0.8, 0.1]).assign(
+        diverged=True, diverged_at_epoch=pd.array([2, 2], dtype="Int64"))
+    parameters = pd.DataFrame({"total": [1], "trainable": [1], "non_trainable": [0]})
+    row = summarise_run(history, parameters, {"test_accuracy": 0.1, "test_loss": float("nan")})
+    assert row.iloc[0]["diverged"] and row.iloc[0]["diverged_at_epoch"] == 2
 
 
 def test_comparison_table_has_one_row_per_run_in_order_with_its_keys():
@@ -42,7 +52,7 @@ def test_comparison_table_has_one_row_per_run_in_order_with_its_keys():
     table = stack_tables(summary, summary, summary, keys=[
         {"variant": "zeta", "seed": 1}, {"variant": "zeta", "seed": 2},
         {"variant": "alpha", "seed": 1}])
-    assert list(table.columns) == COMPARISON_COLUMNS
+    assert list(table.columns) == ["variant", "seed", *SUMMARY_COLUMNS]
     assert table["variant"].tolist() == ["zeta", "zeta", "alpha"]
     assert table["seed"].tolist() == [1, 2, 1]
 
@@ -54,9 +64,9 @@ def test_stacking_refuses_a_table_without_its_key():
 
 def test_confusion_matrix_plot_is_labelled():
     y = np.arange(20) % 10
-    fig = plot_confusion_matrix(y, y, {"class_names": CLASS_NAMES}, variant="baseline", seed=7)
+    fig = plot_confusion_matrix(y, y, CLASS_NAMES, title="baseline (learning_rate=0.1) seed 7")
     ax = fig.axes[0]
     assert ax.get_title().startswith(
-        "baseline (seed 7): confusion matrix on the 20 test images")
+        "baseline (learning_rate=0.1) seed 7: confusion matrix on the 20 test images")
     assert [t.get_text() for t in ax.get_xticklabels()] == CLASS_NAMES
     assert ax.get_ylabel() == "True class"

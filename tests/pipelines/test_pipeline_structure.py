@@ -21,7 +21,8 @@ def test_one_namespace_per_variant_and_seed_with_build_and_train_nodes():
         f"{v}.seed_{s}" for v in SEED_VARIANTS for s in (42, 43)}
     assert pipeline.inputs() == {
         "fashion_mnist_raw", "params:data", "params:training", "params:statistics",
-        "params:variants", *(f"params:variants.{v}.layers" for v in SEED_VARIANTS),
+        "params:variants", "params:training.eval_batch_size", "params:data.class_names",
+        *(f"params:variants.{v}.layers" for v in SEED_VARIANTS),
     }
     assert {"comparison_table", "variant_statistics", "pairwise_differences",
             "learning_curves", "test_accuracy_intervals", "report"} <= pipeline.all_outputs()

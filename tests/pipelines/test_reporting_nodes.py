@@ -9,18 +9,21 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from bn_compare.parameters import DataParams, StatisticsParams, TrainingParams
 from bn_compare.pipelines.reporting.nodes import (
     compute_pairwise_differences,
     compute_variant_statistics,
     epochs_to_target,
+)
+from bn_compare.pipelines.reporting.plots import (
     plot_learning_curves,
     plot_test_accuracy_intervals,
-    write_report,
 )
+from bn_compare.pipelines.reporting.report import write_report
 from bn_compare.pipelines.reporting.statistics import mean_interval, paired_difference
 from bn_compare.pipelines.reporting.verdict import verdict
 
-STATISTICS = {"confidence": 0.95, "target_val_accuracy": 0.85}
+STATISTICS = StatisticsParams(confidence=0.95, target_val_accuracy=0.85)
 SEEDS = [1, 2, 3, 4, 5]
 # bn is the baseline plus 1..5 pp, seed by seed: differences 0.01..0.05, mean 0.03.
 BASELINE = [0.80, 0.82, 0.81, 0.83, 0.79]
@@ -37,7 +40,8 @@ KNOWN_P = 0.013236
 def _comparison(seeds=SEEDS, **accuracies):
     rows = [{"variant": variant, "seed": seed, "total_params": 10, "trainable_params": 10,
              "non_trainable_params": 0, "final_val_accuracy": acc, "best_val_accuracy": acc,
-             "test_accuracy": acc, "test_loss": 1 - acc, "seconds_per_epoch": 1.0}
+             "test_accuracy": acc, "test_loss": 1 - acc, "seconds_per_epoch": 1.0,
+             "diverged": False, "diverged_at_epoch": pd.NA}
             for variant, values in accuracies.items() for seed, acc in zip(seeds, values)]
     return pd.DataFrame(rows)
 
@@ -190,9 +194,7 @@ def _report(seeds, **accuracies):
         comparison, compute_variant_statistics(comparison, curves, STATISTICS),
         compute_pairwise_differences(comparison, STATISTICS), curves, accounting,
         np.zeros(55000), np.zeros(5000), np.zeros(10000),
-        {"class_names": list("abcdefghij"), "image_shape": [28, 28], "scale": 255.0},
-        {"optimizer": "SGD", "learning_rate": 0.001, "batch_size": 32, "epochs": 2,
-         "loss": "sparse_categorical_crossentropy"},
+        DataParams(class_names=list("abcdefghij")), TrainingParams(epochs=2),
         {v: {"layers": layers if v == "baseline" else bn_layers} for v in accuracies},
         STATISTICS)
     images = _Images()

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from bn_compare.parameters import DataParams, TrainingParams
 from bn_compare.pipelines.training.nodes import (
     HISTORY_COLUMNS,
     account_parameters,
@@ -8,14 +9,12 @@ from bn_compare.pipelines.training.nodes import (
     train_model,
 )
 
-DATA = {"image_shape": [28, 28]}
+DATA = DataParams()
 
 
 @pytest.fixture
 def training():
-    return {"epochs": 2, "batch_size": 8, "learning_rate": 1e-3, "seeds": [42],
-            "optimizer": "SGD", "loss": "sparse_categorical_crossentropy",
-            "metrics": ["accuracy"], "eval_batch_size": 64}
+    return TrainingParams(epochs=2, batch_size=8, eval_batch_size=64)
 
 
 def test_build_compiles_the_notebooks_optimizer(base_parameters, training):
@@ -72,3 +71,62 @@ def test_training_returns_the_model_and_a_history_table(base_parameters, trainin
     assert (history["seconds"] > 0).all()
     assert history[["loss", "val_loss"]].notna().all().all()
     assert not np.array_equal(trained.get_weights()[0], before)
+
+
+def test_a_grid_point_overrides_the_training_settings(base_parameters, training):
+    model = build_model(base_parameters["variants"]["baseline"]["layers"], DATA, training,
+                        seed=42, overrides={"learning_rate": 0.1, "optimizer": "Adam"})
+    assert type(model.optimizer).__name__ == "Adam"
+    assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(0.1)
+
+
+def test_layer_names_do_not_depend_on_what_ran_before(base_parameters, training):
+    layers = base_parameters["variants"]["bn_before_activation"]["layers"]
+    first = [layer.name for layer in build_model(layers, DATA, training, seed=1).layers]
+    build_model(base_parameters["variants"]["baseline"]["layers"], DATA, training, seed=1)
+    again = [layer.name for layer in build_model(layers, DATA, training, seed=1).layers]
+    assert first == again
+    assert first[:3] == ["flatten", "batch_normalization", "dense"]
+
+
+def _noise(n=256):
+    rng = np.random.default_rng(0)
+    return rng.random((n, 28, 28), dtype=np.float32), rng.integers(0, 10, n).astype(np.uint8)
+
+
+def test_a_diverging_training_stops_and_is_recorded(base_parameters, training, caplog):
+    x, y = _noise()
+    layers = base_parameters["variants"]["baseline"]["layers"]
+    absurd = training.at({"learning_rate": 1e6, "epochs": 5, "steps_per_execution": 2})
+    model = build_model(layers, DATA, absurd, seed=42)
+    _, history = train_model(model, x, y, x[:32], y[:32], absurd, seed=42,
+                             label="baseline (learning_rate=1e+06) seed 42")
+    assert history["epoch"].tolist() == [1]  # stopped in the first epoch
+    assert history["diverged"].all() and history["diverged_at_epoch"].tolist() == [1]
+    assert not np.isfinite(history["loss"].iloc[-1])
+    assert int(model.optimizer.iterations.numpy()) < 256 // 8  # not even the whole epoch
+    warning = next(r for r in caplog.records if r.levelname == "WARNING")
+    assert "baseline (learning_rate=1e+06) seed 42 diverged at epoch 1/5" in warning.message
+
+
+def test_a_training_stuck_above_a_uniform_guess_after_the_first_epoch_diverged():
+    from bn_compare.training_loop import DivergenceGuard
+
+    guard = DivergenceGuard(loss_ceiling=np.log(10))
+    assert not guard.after_epoch(0, 2.5)  # the first epoch may start high
+    assert not guard.after_epoch(1, 2.2)
+    assert guard.after_epoch(2, 2.4) and guard.epoch == 3
+    assert DivergenceGuard(None).after_epoch(5, 99.0) is False  # not cross-entropy
+
+
+def test_a_healthy_training_is_not_marked(base_parameters, training):
+    y = np.arange(128, dtype=np.uint8) % 10
+    x = np.zeros((128, 28, 28), dtype=np.float32)
+    for image, label in zip(x, y, strict=True):
+        image[2 * label:2 * label + 2] = 1.0  # the class is the bright band: learnable
+    settings = training.at({"learning_rate": 0.05, "epochs": 3})
+    model = build_model(base_parameters["variants"]["baseline"]["layers"], DATA, settings,
+                        seed=42)
+    _, history = train_model(model, x, y, x[:16], y[:16], settings, seed=42)
+    assert history["epoch"].tolist() == [1, 2, 3]
+    assert not history["diverged"].any() and history["diverged_at_epoch"].isna().all()

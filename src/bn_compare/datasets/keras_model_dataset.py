@@ -19,7 +19,7 @@ from typing import Any
 
 from kedro.io.core import DatasetError
 
-from bn_compare.tf_runtime import KERAS_STATE_LOCK
+from bn_compare import tf_runtime
 
 from .versioned_file import VersionedFileDataset
 
@@ -29,32 +29,30 @@ class KerasModelDataset(VersionedFileDataset):
 
     Example catalog entry::
 
-        "{variant}.model":
+        "{variant}.seed_{seed}.model":
           type: bn_compare.datasets.KerasModelDataset
-          filepath: data/06_models/{variant}/model.keras
+          filepath: data/06_models/{variant}/seed_{seed}/model.keras
           versioned: true
     """
 
     DEFAULT_LOAD_ARGS: dict[str, Any] = {"safe_mode": True}
 
     def load(self) -> Any:
-        import keras
-
+        keras = tf_runtime.keras()
         with tempfile.TemporaryDirectory(prefix="bn_compare_keras_") as tempdir:
             local = str(Path(tempdir) / "model.keras")
             self._fs.get(self._load_path(), local)
-            with KERAS_STATE_LOCK:  # Keras' (de)serialisation uses global state
+            with tf_runtime.KERAS_STATE_LOCK:  # Keras' (de)serialisation uses global state
                 return keras.saving.load_model(local, **self._load_args)
 
     def save(self, data: Any) -> None:
-        import keras
-
+        keras = tf_runtime.keras()
         if not isinstance(data, keras.Model):
             raise DatasetError(
                 f"KerasModelDataset saves Keras models, got {type(data).__name__}"
             )
         with tempfile.TemporaryDirectory(prefix="bn_compare_keras_") as tempdir:
             local = Path(tempdir) / "model.keras"
-            with KERAS_STATE_LOCK:
+            with tf_runtime.KERAS_STATE_LOCK:
                 keras.saving.save_model(data, str(local), **self._save_args)
             self._write_atomically(lambda stream: stream.write(local.read_bytes()))

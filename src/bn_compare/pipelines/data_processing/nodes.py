@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+
+from bn_compare.parameters import DataParams
 
 
 def _scaled(images: np.ndarray, scale: float) -> np.ndarray:
@@ -15,7 +15,7 @@ def _scaled(images: np.ndarray, scale: float) -> np.ndarray:
 
 
 def split_dataset(
-    raw: dict[str, np.ndarray], data_options: dict[str, Any]
+    raw: dict[str, np.ndarray], data: DataParams
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Scale pixels to [0, 1] and hold out the first ``validation_size`` training images.
 
@@ -27,16 +27,16 @@ def split_dataset(
         x_train, y_train, x_valid, y_valid, x_test, y_test
     """
     images, labels = raw["train_images"], raw["train_labels"]
-    validation_size = int(data_options["validation_size"])
+    validation_size = data.validation_size
     if not 0 < validation_size < len(images):
         raise ValueError(
             f"data.validation_size must be between 1 and {len(images) - 1} "
             f"(the training set has {len(images)} images), got {validation_size}"
         )
     end = len(images)
-    if data_options.get("max_train_images"):
-        end = min(end, validation_size + int(data_options["max_train_images"]))
-    scale = float(data_options["scale"])
+    if data.max_train_images:
+        end = min(end, validation_size + data.max_train_images)
+    scale = float(data.scale)
     return (
         _scaled(images[validation_size:end], scale),
         labels[validation_size:end].copy(),

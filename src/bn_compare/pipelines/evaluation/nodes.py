@@ -9,9 +9,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-COMPARISON_COLUMNS = [
-    "variant",
-    "seed",
+# The comparison table: these after the run's variant, grid values and seed.
+SUMMARY_COLUMNS = [
     "total_params",
     "trainable_params",
     "non_trainable_params",
@@ -20,21 +19,20 @@ COMPARISON_COLUMNS = [
     "test_accuracy",
     "test_loss",
     "seconds_per_epoch",
+    "diverged",
+    "diverged_at_epoch",
 ]
 
 
 def evaluate_model(
-    model: Any, x_test: np.ndarray, y_test: np.ndarray, training: dict[str, Any]
+    model: Any, x_test: np.ndarray, y_test: np.ndarray, eval_batch_size: int
 ) -> tuple[dict[str, float], np.ndarray]:
     """Test loss and metrics (as ``model.evaluate`` computes them) and the predicted
     class of every test image."""
-    from bn_compare.tf_runtime import keras_runtime
     from bn_compare.training_loop import evaluate, predict
 
-    keras_runtime(training)
-    batch_size = int(training.get("eval_batch_size", training["batch_size"]))
-    results = evaluate(model, x_test, y_test, batch_size)
-    predictions = np.argmax(predict(model, x_test, batch_size), axis=1).astype(np.uint8)
+    results = evaluate(model, x_test, y_test, eval_batch_size)
+    predictions = np.argmax(predict(model, x_test, eval_batch_size), axis=1).astype(np.uint8)
     return {f"test_{name}": value for name, value in results.items()}, predictions
 
 
@@ -50,12 +48,12 @@ def confusion_matrix(
 def plot_confusion_matrix(
     y_test: np.ndarray,
     predictions: np.ndarray,
-    data_options: dict[str, Any],
-    variant: str = "model",
-    seed: int | None = None,
+    class_names: list[str],
+    title: str = "model",
 ) -> Figure:
-    """Row-normalised confusion matrix on the test set, with class names."""
-    class_names = list(data_options["class_names"])
+    """Row-normalised confusion matrix on the test set, with class names; ``title``
+    names the run."""
+    class_names = list(class_names)
     counts = confusion_matrix(y_test, predictions, len(class_names))
     recall = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     accuracy = np.trace(counts) / max(counts.sum(), 1)
@@ -71,9 +69,8 @@ def plot_confusion_matrix(
     ax.set_yticks(ticks, class_names)
     ax.set_xlabel("Predicted class")
     ax.set_ylabel("True class")
-    run = variant if seed is None else f"{variant} (seed {seed})"
     ax.set_title(
-        f"{run}: confusion matrix on the {counts.sum():,} test images\n"
+        f"{title}: confusion matrix on the {counts.sum():,} test images\n"
         f"(accuracy {accuracy:.4f}; numbers are counts, colour is the share of the row)"
     )
     fig.colorbar(image, ax=ax, label="share of true class")
@@ -83,7 +80,8 @@ def plot_confusion_matrix(
 def summarise_run(
     history: pd.DataFrame, parameters: pd.DataFrame, test_metrics: dict[str, float]
 ) -> pd.DataFrame:
-    """One row of the comparison table (without the run's variant and seed)."""
+    """One row of the comparison table (without the run's variant, grid values and
+    seed)."""
     return pd.DataFrame(
         [
             {
@@ -95,9 +93,11 @@ def summarise_run(
                 "test_accuracy": float(test_metrics["test_accuracy"]),
                 "test_loss": float(test_metrics["test_loss"]),
                 "seconds_per_epoch": float(history["seconds"].mean()),
+                "diverged": bool(history["diverged"].iloc[-1]),
             }
         ]
-    )
+    ).assign(diverged_at_epoch=pd.array([history["diverged_at_epoch"].iloc[-1]],
+                                        dtype="Int64"))
 
 
 def stack_tables(*tables: pd.DataFrame, keys: list[dict[str, Any]]) -> pd.DataFrame:

@@ -1,6 +1,7 @@
 """Per run (same namespaces as training): test metrics, predictions, confusion matrix
-and a summary row; then the tables that collect every run: the comparison table, the
-learning curves of every run and the parameter accounting of every variant."""
+and a summary row; then the tables that collect every run: the comparison table (one row
+per run, with its variant, grid values and seed), the learning curves of every run and
+the parameter accounting of every variant."""
 
 import warnings
 
@@ -17,13 +18,13 @@ def run_evaluation(run: Run) -> Pipeline:
         [
             Node(
                 func=evaluate_model,
-                inputs=["model", "x_test", "y_test", "params:training"],
+                inputs=["model", "x_test", "y_test", "params:training.eval_batch_size"],
                 outputs=["test_metrics", "predictions"],
                 name="evaluate_model",
             ),
             Node(
-                func=bind(plot_confusion_matrix, variant=run.variant, seed=run.seed),
-                inputs=["y_test", "predictions", "params:data"],
+                func=bind(plot_confusion_matrix, title=run.description),
+                inputs=["y_test", "predictions", "params:data.class_names"],
                 outputs="confusion_matrix",
                 name="plot_confusion_matrix",
             ),
@@ -40,7 +41,7 @@ def run_evaluation(run: Run) -> Pipeline:
         namespace=run.namespace,
         inputs={"x_test": "x_test", "y_test": "y_test",
                 "parameter_table": f"{run.namespace}.parameters"},
-        parameters={"params:data", "params:training"},
+        parameters={"params:data.class_names", "params:training.eval_batch_size"},
     )
 
 

@@ -1,64 +1,101 @@
-"""Over every run: per-variant statistics over seeds, pairwise differences, their plots
-and the report."""
+"""Over every run: statistics over seeds per variant (and grid point), pairwise
+differences, their plots and the report; with a grid of several points also the sweep
+table, each variant's best setting, the comparisons at the best settings and the sweep
+plot."""
 
 from kedro.pipeline import Node, Pipeline
 
+from bn_compare.pipelines.variant_template import bind
 from bn_compare.run_matrix import RunMatrix
 
-from .nodes import (
-    compute_pairwise_differences,
-    compute_variant_statistics,
-    plot_learning_curves,
-    plot_test_accuracy_intervals,
-    write_report,
-)
+from .nodes import compute_pairwise_differences, compute_variant_statistics
+from .plots import plot_learning_curves, plot_sweep_curves, plot_test_accuracy_intervals
+from .report import write_report
+from .sweep import build_sweep_table, compare_best_settings, select_best_settings
+
+SWEEP_OUTPUTS = {"sweep_table": "sweep_table", "best_settings": "best_settings",
+                 "best_setting_differences": "best_setting_differences"}
 
 
 def create_pipeline(matrix: RunMatrix, **kwargs) -> Pipeline:
-    return Pipeline(
-        [
-            Node(
-                func=compute_variant_statistics,
-                inputs=["comparison_table", "learning_curve_table", "params:statistics"],
-                outputs="variant_statistics",
-                name="compute_variant_statistics",
-            ),
-            Node(
-                func=compute_pairwise_differences,
-                inputs=["comparison_table", "params:statistics"],
-                outputs="pairwise_differences",
-                name="compute_pairwise_differences",
-            ),
-            Node(
-                func=plot_learning_curves,
-                inputs=["learning_curve_table", "params:statistics"],
-                outputs="learning_curves",
-                name="plot_learning_curves",
-            ),
-            Node(
-                func=plot_test_accuracy_intervals,
-                inputs=["comparison_table", "variant_statistics"],
-                outputs="test_accuracy_intervals",
-                name="plot_test_accuracy_intervals",
-            ),
-            Node(
-                func=write_report,
-                inputs={
-                    "comparison_table": "comparison_table",
-                    "variant_statistics": "variant_statistics",
-                    "pairwise_differences": "pairwise_differences",
-                    "learning_curve_table": "learning_curve_table",
-                    "parameter_accounting": "parameter_accounting",
-                    "y_train": "y_train",
-                    "y_valid": "y_valid",
-                    "y_test": "y_test",
-                    "data": "params:data",
-                    "training": "params:training",
-                    "variants": "params:variants",
-                    "statistics": "params:statistics",
-                },
-                outputs="report",
-                name="write_report",
-            ),
-        ]
-    )
+    keys = matrix.grid_keys if matrix.is_sweep else ()
+    nodes = [
+        Node(
+            func=bind(compute_variant_statistics, grid_keys=keys),
+            inputs=["comparison_table", "learning_curve_table", "params:statistics"],
+            outputs="variant_statistics",
+            name="compute_variant_statistics",
+        ),
+        Node(
+            func=bind(compute_pairwise_differences, grid_keys=keys),
+            inputs=["comparison_table", "params:statistics"],
+            outputs="pairwise_differences",
+            name="compute_pairwise_differences",
+        ),
+        Node(
+            func=bind(plot_learning_curves, grid_keys=keys),
+            inputs=["learning_curve_table", "params:statistics"],
+            outputs="learning_curves",
+            name="plot_learning_curves",
+        ),
+        Node(
+            func=bind(plot_test_accuracy_intervals, grid_keys=keys),
+            inputs=["comparison_table", "variant_statistics",
+                    *(["best_settings"] if matrix.is_sweep else [])],
+            outputs="test_accuracy_intervals",
+            name="plot_test_accuracy_intervals",
+        ),
+        Node(
+            func=bind(write_report, grid_keys=keys,
+                      overrides=None if matrix.is_sweep else matrix.points[0].overrides),
+            inputs={
+                "comparison_table": "comparison_table",
+                "variant_statistics": "variant_statistics",
+                "pairwise_differences": "pairwise_differences",
+                "learning_curve_table": "learning_curve_table",
+                "parameter_accounting": "parameter_accounting",
+                "y_train": "y_train",
+                "y_valid": "y_valid",
+                "y_test": "y_test",
+                "data": "params:data",
+                "training": "params:training",
+                "variants": "params:variants",
+                "statistics": "params:statistics",
+                **(SWEEP_OUTPUTS if matrix.is_sweep else {}),
+            },
+            outputs="report",
+            name="write_report",
+        ),
+    ]
+    if matrix.is_sweep:
+        nodes += _sweep_nodes(keys)
+    return Pipeline(nodes)
+
+
+def _sweep_nodes(keys: tuple[str, ...]) -> list[Node]:
+    return [
+        Node(
+            func=bind(build_sweep_table, grid_keys=keys),
+            inputs="variant_statistics",
+            outputs="sweep_table",
+            name="build_sweep_table",
+        ),
+        Node(
+            func=bind(select_best_settings, grid_keys=keys),
+            inputs="sweep_table",
+            outputs="best_settings",
+            name="select_best_settings",
+        ),
+        Node(
+            func=bind(compare_best_settings, grid_keys=keys),
+            inputs=["comparison_table", "best_settings", "params:statistics"],
+            outputs="best_setting_differences",
+            name="compare_best_settings",
+        ),
+        Node(
+            func=bind(plot_sweep_curves, grid_keys=keys),
+            inputs="sweep_table",
+            outputs="sweep_curves",
+            name="plot_sweep_curves",
+        ),
+    ]

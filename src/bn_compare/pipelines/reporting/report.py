@@ -1,36 +1,54 @@
-"""The report as one self-contained HTML page (plots embedded as PNG), readable without
-the code: the setup, the tables, the plots and the verdict."""
+"""The report: one self-contained HTML page (plots embedded as PNG) that reads without
+the code. ``page_content`` says what the page says, as a plain dict; the Jinja2
+template ``templates/report.html`` (autoescaped) lays it out."""
 
 from __future__ import annotations
 
 import base64
 import io
 import math
-from html import escape
+from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
-STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto;
-       padding: 0 1rem; line-height: 1.45; color: #222; }
-table { border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 0.9rem; }
-th, td { border: 1px solid #ccc; padding: 0.25rem 0.6rem; text-align: left;
-         vertical-align: top; }
-.scroll { overflow-x: auto; }
-th { background: #f2f2f2; }
-.answer { background: #eef5ff; border-left: 4px solid #3c78d8; padding: 0.6rem 1rem; }
-img { max-width: 100%; }
-code { background: #f4f4f4; padding: 0 0.2rem; }
-"""
+from bn_compare.parameters import DataParams, StatisticsParams, TrainingParams
+
+from .nodes import groups, target_metric, variants
+from .plots import plot_learning_curves, plot_sweep_curves, plot_test_accuracy_intervals
+from .sweep import setting_label
+from .verdict import verdict
+
+TITLE = "Does BatchNormalization help, and where should it go?"
 
 
 def figure_png(fig: Any) -> str:
-    """The figure as an <img> with the PNG inline."""
+    """The figure as a ``data:`` URI of its PNG."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100)
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return f'<img alt="" src="data:image/png;base64,{data}">'
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def table_html(table: pd.DataFrame) -> Markup:
+    """A table as HTML (pandas escapes every cell)."""
+    html = table.to_html(index=False, escape=True, border=0, na_rep="–")
+    return Markup(f'<div class="scroll">{html}</div>')
+
+
+@cache
+def _template() -> Any:
+    environment = Environment(loader=PackageLoader(__package__, "templates"),
+                              autoescape=select_autoescape(["html"]))
+    environment.filters["table"] = table_html
+    return environment.get_template("report.html")
+
+
+def render(content: dict[str, Any]) -> str:
+    return _template().render(**content) + "\n"
 
 
 def layer_text(layer: dict[str, Any]) -> str:
@@ -52,27 +70,288 @@ def interval_cell(row: pd.Series, digits: int = 4) -> str:
     return text
 
 
-def table_html(table: pd.DataFrame) -> str:
-    html = table.to_html(index=False, escape=True, border=0, na_rep="–")
-    return f'<div class="scroll">{html}</div>'
+def write_report(  # noqa: PLR0913
+    comparison_table: pd.DataFrame,
+    variant_statistics: pd.DataFrame,
+    pairwise_differences: pd.DataFrame,
+    learning_curve_table: pd.DataFrame,
+    parameter_accounting: pd.DataFrame,
+    y_train: np.ndarray,
+    y_valid: np.ndarray,
+    y_test: np.ndarray,
+    data: DataParams,
+    training: TrainingParams,
+    variants: dict[str, Any],
+    statistics: StatisticsParams,
+    sweep_table: pd.DataFrame | None = None,
+    best_settings: pd.DataFrame | None = None,
+    best_setting_differences: pd.DataFrame | None = None,
+    *,
+    grid_keys: Sequence[str] = (),
+    overrides: dict[str, Any] | None = None,
+) -> str:
+    """The whole comparison as a self-contained HTML page. ``grid_keys`` and the sweep
+    tables are given for a grid of several points; ``overrides`` are the settings of a
+    grid of one point."""
+    sweep = None if sweep_table is None else (sweep_table, best_settings,
+                                              best_setting_differences)
+    content = page_content(
+        comparison_table, variant_statistics, pairwise_differences, learning_curve_table,
+        parameter_accounting, {"train": len(y_train), "validation": len(y_valid),
+                               "test": len(y_test)},
+        data, training.at(overrides or {}), variants, statistics, grid_keys, sweep)
+    return render(content)
 
 
+def page_content(  # noqa: PLR0913
+    comparison: pd.DataFrame, variant_statistics: pd.DataFrame, pairwise: pd.DataFrame,
+    curves: pd.DataFrame, accounting: pd.DataFrame, image_counts: dict[str, int],
+    data: DataParams, training: TrainingParams, layers: dict[str, Any],
+    statistics: StatisticsParams, grid_keys: Sequence[str] = (),
+    sweep: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None = None,
+) -> dict[str, Any]:
+    """What the page says."""
+    names = variants(comparison)
+    seeds = sorted(comparison["seed"].unique().tolist())
+    uses_bn = {v: any(layer["class_name"] == "BatchNormalization"
+                      for layer in layers[v]["layers"]) for v in names}
+    if sweep is None:
+        test = variant_statistics[variant_statistics["metric"] == "test_accuracy"]
+        answers, details = verdict(
+            dict(zip(test["variant"], test["mean"], strict=True)), pairwise, uses_bn,
+            {r["variant"]: (int(r["diverged"]), int(r["seeds"])) for _, r in test.iterrows()})
+        grid = None
+    else:
+        answers, details, grid = _grid(sweep, comparison, pairwise, grid_keys, uses_bn,
+                                       statistics)
+    figures = [plot_learning_curves(curves, statistics, grid_keys),
+               plot_test_accuracy_intervals(comparison, variant_statistics,
+                                            sweep[1] if sweep else None, grid_keys)]
+    return {
+        "title": TITLE,
+        "answers": answers,
+        "caveat": _caveat(seeds, statistics, sweep is not None),
+        "setup": _setup(image_counts, data, training, seeds, statistics,
+                        {key: list(pd.unique(comparison[key])) for key in grid_keys}),
+        "architectures": _architectures(names, layers, accounting),
+        "grid": grid,
+        "results": _results(variant_statistics, pairwise, statistics, grid_keys),
+        "plots": [figure_png(fig) for fig in figures],
+        "comparisons": details,
+        "runs": _runs(comparison),
+    }
 
-def section(title: str, *parts: str) -> str:
-    return f"<h2>{escape(title)}</h2>\n" + "\n".join(parts)
+
+def _caveat(seeds: list[int], statistics: StatisticsParams, is_sweep: bool) -> str:
+    if len(seeds) < 2:
+        return ("Only one seed per variant was run: no standard deviation, interval or test "
+                "can be given, and the differences below are single runs. Run with several "
+                "seeds (kedro run --pipeline=compare --env=seeds) for the answer with its "
+                "uncertainty.")
+    text = (f"{len(seeds)} seeds per variant. Intervals are {statistics.confidence:.0%} "
+            f"t-intervals of the mean over seeds; differences are paired by seed (same "
+            f"initial-weight and shuffle seed) and tested with a two-sided paired t-test. "
+            f"No correction for multiple comparisons is applied.")
+    if is_sweep:
+        text += (" Across the grid, the answers compare each variant at its best setting, "
+                 "chosen on the validation accuracy; the test set judges, it never chooses.")
+    return text
 
 
-def paragraph(text: str) -> str:
-    return f"<p>{escape(text)}</p>"
+def _setup(image_counts: dict[str, int], data: DataParams, training: TrainingParams,
+           seeds: list[int], statistics: StatisticsParams,
+           grid: dict[str, list[Any]]) -> list[str]:
+    shape = "x".join(str(d) for d in data.image_shape)
+    lines = [
+        f"Data: Fashion-MNIST, {len(data.class_names)} classes of {shape} grey-scale "
+        f"images scaled by 1/{data.scale:g}: {image_counts['train']:,} training, "
+        f"{image_counts['validation']:,} validation (held out of the official training set) "
+        f"and {image_counts['test']:,} test images.",
+        _training_line(training, grid),
+        f"Seeds: {', '.join(map(str, seeds))}. A seed fixes the initial weights and the "
+        f"shuffling; TensorFlow op determinism is {'on' if training.deterministic else 'off'}.",
+        f"Target for 'epochs to target': validation accuracy "
+        f"{statistics.target_val_accuracy:g}.",
+    ]
+    if grid:
+        points = math.prod(len(values) for values in grid.values())
+        lines.insert(2, f"Grid: {points} points ({' x '.join(grid)}); every variant is "
+                        f"trained at each point with each seed.")
+    return lines
 
 
-def bullet_list(items: list[str], css_class: str = "") -> str:
-    attribute = f' class="{css_class}"' if css_class else ""
-    rows = "".join(f"<li>{escape(item)}</li>" for item in items)
-    return f"<ul{attribute}>{rows}</ul>"
+def _training_line(training: TrainingParams, grid: dict[str, list[Any]]) -> str:
+    said = {key: ", ".join(map(_value, grid[key])) + " (grid)" if key in grid
+            else _value(getattr(training, key))
+            for key in ("optimizer", "learning_rate", "batch_size", "epochs", "loss")}
+    return (f"Training: {said['optimizer']} with learning rate {said['learning_rate']}, "
+            f"batch size {said['batch_size']}, {said['epochs']} epochs, loss {said['loss']}.")
 
 
-def page(title: str, body: list[str]) -> str:
-    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{escape(title)}</title><style>{STYLE}</style></head>\n<body>\n"
-            f"<h1>{escape(title)}</h1>\n" + "\n".join(body) + "\n</body></html>\n")
+def _value(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _architectures(names: list[str], layers: dict[str, Any],
+                   accounting: pd.DataFrame) -> dict[str, Any]:
+    rows = []
+    for name in names:
+        counts = accounting[accounting["variant"] == name]
+        rows.append({
+            "variant": name,
+            "layers": " → ".join(layer_text(layer) for layer in layers[name]["layers"]),
+            "parameters": f"{int(counts['total'].sum()):,}",
+            "trainable": f"{int(counts['trainable'].sum()):,}",
+            "non-trainable": f"{int(counts['non_trainable'].sum()):,}",
+        })
+    bn = accounting[accounting["class_name"] == "BatchNormalization"]
+    lines = []
+    for name, bn_layers in bn.groupby("variant", sort=False):
+        features = int(bn_layers["features"].sum())
+        lines.append(f"{name}: {features:,} normalised features x 4 = {4 * features:,} BN "
+                     f"values, {int(bn_layers['trainable'].sum()):,} trainable and "
+                     f"{int(bn_layers['non_trainable'].sum()):,} not.")
+    return {
+        "table": pd.DataFrame(rows),
+        "bn_table": bn[["variant", "layer", "features", "gamma", "beta", "moving_mean",
+                        "moving_variance", "total", "trainable", "non_trainable"]]
+        if len(bn) else None,
+        "bn_lines": lines,
+    }
+
+
+def _ci_text(low: float, high: float) -> str:
+    return "–" if not np.isfinite(low) else f"{100 * low:+.2f} to {100 * high:+.2f}"
+
+
+def _differences(pairwise: pd.DataFrame, confidence: float,
+                 keys: Sequence[str] = ()) -> pd.DataFrame:
+    table = pd.DataFrame({key: pairwise[key] for key in keys})
+    return table.assign(**{
+        "comparison": pairwise["variant"] + " − " + pairwise["versus"],
+        "seeds": pairwise["n"],
+        "mean difference (pp)": (100 * pairwise["mean_difference"]).round(2),
+        f"{confidence:.0%} CI (pp)": [_ci_text(lo, hi) for lo, hi in
+                                     zip(pairwise["ci_low"], pairwise["ci_high"], strict=True)],
+        "p (paired t-test)": pairwise["p_value"].map(
+            lambda p: "–" if not np.isfinite(p) else f"{p:.2g}"),
+    })
+
+
+def _results(variant_statistics: pd.DataFrame, pairwise: pd.DataFrame,
+             statistics: StatisticsParams, grid_keys: Sequence[str]) -> dict[str, Any]:
+    confidence = statistics.confidence
+    target = target_metric(statistics)
+    keys = ["variant", *grid_keys]
+    wide = []
+    for key, rows in groups(variant_statistics, keys):
+        first = rows.iloc[0]
+        line = {**dict(zip(keys, key, strict=True)), "seeds": int(first["seeds"])}
+        if first["diverged"]:
+            line["seeds"] = f"{int(first['seeds'])} ({int(first['diverged'])} diverged)"
+        for _, row in rows.iterrows():
+            cell = interval_cell(row, 1 if row["metric"] == target else 4)
+            if first["diverged"] == first["seeds"]:
+                cell = "every run diverged"
+            elif row["metric"] == target:
+                trained = int(row["seeds"] - row["diverged"])
+                cell += f" ({int(row['n'])} of {trained} seeds reached it)"
+            line[row["metric"]] = cell
+        wide.append(line)
+    return {
+        "intro": f"Per variant: mean [{confidence:.0%} confidence interval] over seeds. "
+                 f"Accuracies are fractions; test figures are on the official test set, "
+                 f"validation figures after the last epoch (final) and at the best epoch "
+                 f"(best).",
+        "table": pd.DataFrame(wide),
+        "differences": _differences(pairwise, confidence, grid_keys),
+    }
+
+
+def _runs(comparison: pd.DataFrame) -> pd.DataFrame:
+    runs = comparison.round(4)
+    if not runs["diverged"].astype(bool).any():
+        runs = runs.drop(columns=["diverged", "diverged_at_epoch"])
+    return runs
+
+
+def _grid(sweep: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame], comparison: pd.DataFrame,
+          pairwise: pd.DataFrame, grid_keys: Sequence[str], uses_bn: dict[str, bool],
+          statistics: StatisticsParams) -> tuple[list[str], list[str], dict[str, Any]]:
+    """The answers at the best settings, every comparison in words, and the section
+    "Across the grid"."""
+    sweep_table, best, best_differences = sweep
+    means = dict(zip(best["variant"], best["test_accuracy_mean"], strict=True))
+    answers, details = verdict(means, best_differences, uses_bn)
+    answers = [f"At each variant's best setting: {answers[0]}", *answers[1:]]
+    tolerance = [_tolerance(variant, points, grid_keys)
+                 for (variant,), points in groups(sweep_table, ["variant"])]
+    point_answers, point_details = [], []
+    for key, table in groups(pairwise, grid_keys):
+        label = setting_label(pd.Series(dict(zip(grid_keys, key, strict=True))), grid_keys)
+        at_point = sweep_table[(sweep_table[list(grid_keys)] == pd.Series(
+            dict(zip(grid_keys, key, strict=True)))).all(axis=1)]
+        said, words = verdict(
+            dict(zip(at_point["variant"], at_point["test_accuracy_mean"], strict=True)),
+            table, uses_bn)
+        point_answers.append(f"{label}: " + " ".join(said))
+        point_details += [f"At {label}: {line}" for line in words]
+    confidence = statistics.confidence
+    best_table = best.assign(setting=[setting_label(r, grid_keys) if pd.notna(
+        r["final_val_accuracy_mean"]) else "every run diverged" for _, r in best.iterrows()])
+    section = {
+        "intro": f"Every variant was trained at each of the {len(sweep_table.drop_duplicates(list(grid_keys)))} "
+                 f"grid points with each seed. A variant's best setting is the grid point "
+                 f"with the highest mean final validation accuracy among those where no run "
+                 f"diverged; its test accuracy is reported with its {confidence:.0%} "
+                 f"interval. The stable range lists the values of each grid key, with the "
+                 f"best point's other settings, at which no run diverged.",
+        "best": best_table[["variant", "setting", "runs", "diverged",
+                            "final_val_accuracy_mean", "test_accuracy_mean",
+                            "test_accuracy_ci_low", "test_accuracy_ci_high",
+                            *(f"stable_{k}" for k in grid_keys)]].round(4),
+        "best_differences": _differences(best_differences, confidence).assign(
+            settings=best_differences["variant_setting"] + " vs "
+            + best_differences["versus_setting"]),
+        "tolerance": tolerance,
+        "figure": figure_png(plot_sweep_curves(sweep_table, grid_keys)),
+        "confidence": f"{confidence:.0%}",
+        "points": _points_table(sweep_table, grid_keys),
+        "point_answers": point_answers,
+    }
+    details = [f"At the best settings: {line}" for line in details] + point_details
+    details += [f"{variant}: {count} of {total} runs diverged across the grid."
+                for variant, (count, total) in _diverged_totals(sweep_table).items() if count]
+    return answers, details, section
+
+
+def _diverged_totals(sweep_table: pd.DataFrame) -> dict[str, tuple[int, int]]:
+    totals = sweep_table.groupby("variant", sort=False)[["diverged", "runs"]].sum()
+    return {v: (int(r["diverged"]), int(r["runs"])) for v, r in totals.iterrows()}
+
+
+def _tolerance(variant: str, points: pd.DataFrame, grid_keys: Sequence[str]) -> str:
+    clean = [setting_label(r, grid_keys) for _, r in points.iterrows() if r["diverged"] == 0]
+    failed = [f"{setting_label(r, grid_keys)} ({int(r['diverged'])} of {int(r['runs'])} "
+              f"runs)" for _, r in points.iterrows() if r["diverged"] > 0]
+    text = f"{variant} trained without diverging at " + ("; ".join(clean) if clean else
+                                                         "no grid point")
+    return text + (f"; diverged at {'; '.join(failed)}." if failed else "; never diverged.")
+
+
+def _points_table(sweep_table: pd.DataFrame, grid_keys: Sequence[str]) -> pd.DataFrame:
+    rows = []
+    for key, table in groups(sweep_table, grid_keys):
+        row = dict(zip(grid_keys, (_value(v) for v in key), strict=True))
+        for _, r in table.iterrows():
+            cell = interval_cell(pd.Series({"n": r["runs"] - r["diverged"],
+                                            "mean": r["test_accuracy_mean"],
+                                            "ci_low": r["test_accuracy_ci_low"],
+                                            "ci_high": r["test_accuracy_ci_high"]}))
+            if r["diverged"] == r["runs"]:
+                cell = f"every run diverged ({int(r['runs'])})"
+            elif r["diverged"]:
+                cell += f" ({int(r['diverged'])} of {int(r['runs'])} diverged)"
+            row[r["variant"]] = cell
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -2,7 +2,8 @@
 
 A difference is called conclusive when its confidence interval excludes zero (the
 paired t-test's p-value is then below 1 - confidence). No correction for multiple
-comparisons is made; the report says so.
+comparisons is made; the report says so. A variant whose every run diverged has no
+accuracy to compare: it loses to any variant that trained.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ class Difference:
         return self.has_interval and (self.ci_low > 0 or self.ci_high < 0)
 
     def describe(self) -> str:
+        if self.n == 0:
+            return (f"{self.first} vs {self.second}: no seed where both trained without "
+                    f"diverging, nothing to compare.")
         text = f"{self.first} vs {self.second}: {100 * self.mean:+.2f} pp test accuracy"
         if not self.has_interval:
             return text + " (one seed: no interval, no test)."
@@ -60,10 +64,19 @@ def difference(pairwise: pd.DataFrame, first: str, second: str) -> Difference:
     raise KeyError(f"no pairwise difference between {first} and {second}")
 
 
-def _best_against(best: str, others: list[str], pairwise: pd.DataFrame) -> str:
-    differences = [difference(pairwise, best, other) for other in others]
+def _best_against(best: str, others: list[str], pairwise: pd.DataFrame,
+                  failed: list[str]) -> str:
+    if best in failed:
+        return "none: every run diverged."
+    differences = [difference(pairwise, best, other) for other in others if other not in failed]
+    lost = ", ".join(other for other in others if other in failed)
     if not differences:
-        return f"{best} (the only one)."
+        return (f"{best}, the only one that trained ({lost}: every run diverged)." if lost
+                else f"{best} (the only one).")
+    return _best_of(best, differences) + (f" {lost}: every run diverged." if lost else "")
+
+
+def _best_of(best: str, differences: list[Difference]) -> str:
     if not differences[0].has_interval:
         return (f"no evidence from one seed per variant. {best} has the highest test "
                 f"accuracy, but without an interval the ranking may change with the seed.")
@@ -80,26 +93,51 @@ def _margins(differences: list[Difference]) -> str:
 
 
 def verdict(
-    mean_test_accuracy: dict[str, float], pairwise: pd.DataFrame, uses_bn: dict[str, bool]
+    mean_test_accuracy: dict[str, float], pairwise: pd.DataFrame, uses_bn: dict[str, bool],
+    diverged: dict[str, tuple[int, int]] | None = None,
 ) -> tuple[list[str], list[str]]:
-    """The answers (one sentence each) and every pairwise comparison in words."""
-    ranked = sorted(mean_test_accuracy, key=mean_test_accuracy.get, reverse=True)
+    """The answers (one sentence each) and every pairwise comparison in words.
+
+    ``mean_test_accuracy`` is NaN for a variant whose every run diverged; ``diverged``
+    gives per variant (runs that diverged, runs) to say so.
+    """
+    diverged = diverged or {}
+    failed = [v for v, mean in mean_test_accuracy.items() if not math.isfinite(mean)]
+    ranked = sorted(mean_test_accuracy, key=lambda v: (v not in failed,
+                                                       mean_test_accuracy[v] if v not in failed
+                                                       else 0.0), reverse=True)
     with_bn = [v for v in ranked if uses_bn.get(v)]
     without_bn = [v for v in ranked if not uses_bn.get(v)]
     answers = []
     if with_bn and without_bn:
-        answers.append("Does BatchNormalization help? " + _helps(with_bn, without_bn, pairwise))
+        answers.append("Does BatchNormalization help? "
+                       + _helps(with_bn, without_bn, pairwise, failed))
     if len(with_bn) >= 2:
         answers.append("Where should it go? Best placement: "
-                       + _best_against(with_bn[0], with_bn[1:], pairwise))
-    answers.append("Best variant: " + _best_against(ranked[0], ranked[1:], pairwise))
+                       + _best_against(with_bn[0], with_bn[1:], pairwise, failed))
+    answers.append("Best variant: " + _best_against(ranked[0], ranked[1:], pairwise, failed))
     details = [difference(pairwise, row["variant"], row["versus"]).describe()
                for _, row in pairwise.iterrows()]
+    details += [f"{variant}: {count} of {runs} runs diverged and are left out of its "
+                f"figures." for variant, (count, runs) in diverged.items() if count]
     return answers, details
 
 
-def _helps(with_bn: list[str], without_bn: list[str], pairwise: pd.DataFrame) -> str:
-    differences = [difference(pairwise, bn, plain) for bn in with_bn for plain in without_bn]
+def _helps(with_bn: list[str], without_bn: list[str], pairwise: pd.DataFrame,
+           failed: list[str]) -> str:
+    bn_trained = [v for v in with_bn if v not in failed]
+    plain_trained = [v for v in without_bn if v not in failed]
+    if not bn_trained or not plain_trained:
+        if bn_trained:
+            return (f"Yes: every run without BatchNormalization diverged, while "
+                    f"{', '.join(bn_trained)} trained.")
+        if plain_trained:
+            return (f"No: every run with BatchNormalization diverged, while "
+                    f"{', '.join(plain_trained)} trained.")
+        return "cannot be said: every run diverged."
+    differences = [difference(pairwise, bn, plain) for bn in bn_trained
+                   for plain in plain_trained]
+    differences = [d for d in differences if d.n > 0] or differences
     if not differences[0].has_interval:
         return ("cannot be said from one seed per variant: the differences below are "
                 "single runs, comparable with the spread between reruns.")

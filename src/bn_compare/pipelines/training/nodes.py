@@ -10,47 +10,42 @@ import numpy as np
 import pandas as pd
 
 from bn_compare.model_spec import build_sequential
-from bn_compare.tf_runtime import KERAS_STATE_LOCK, keras_runtime, seeded_keras
-from bn_compare.training_loop import train_epochs
+from bn_compare.parameters import DataParams, TrainingParams
+from bn_compare.tf_runtime import KERAS_STATE_LOCK, seeded_keras
+from bn_compare.training_loop import DivergenceGuard, train_epochs
 
 logger = logging.getLogger(__name__)
 
-HISTORY_COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"]
+HISTORY_COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds",
+                   "diverged", "diverged_at_epoch"]
 
 
 def build_model(
     layers: list[dict[str, Any]],
-    data_options: dict[str, Any],
-    training: dict[str, Any],
+    data: DataParams,
+    training: TrainingParams,
     *,
     seed: int,
     variant: str = "model",
+    overrides: dict[str, Any] | None = None,
 ) -> Any:
-    """The variant's model, compiled and untrained (initial weights from the seed)."""
+    """The variant's model, compiled and untrained (initial weights from the seed), with
+    the training settings of its grid point (``overrides``)."""
+    training = training.at(overrides or {})
     with KERAS_STATE_LOCK:  # seeding and layer creation must not interleave (threads)
-        return _build_and_compile(layers, data_options, training, seed, variant)
-
-
-def _build_and_compile(layers: list[dict[str, Any]], data_options: dict[str, Any],
-                       training: dict[str, Any], seed: int, variant: str) -> Any:
-    keras = seeded_keras(training, seed, fresh_session=True)
-    model = build_sequential(
-        layers, data_options["image_shape"], name=variant,
-        where=f"variants.{variant}.layers", seed=seed,
-    )
-    optimizer = keras.optimizers.get(
-        {
-            "class_name": training.get("optimizer", "SGD"),
-            "config": {"learning_rate": float(training["learning_rate"])},
-        }
-    )
-    model.compile(
-        optimizer=optimizer,
-        loss=training.get("loss", "sparse_categorical_crossentropy"),
-        metrics=list(training.get("metrics", ["accuracy"])),
-        steps_per_execution=int(training.get("steps_per_execution", 1)),
-        jit_compile=bool(training.get("jit_compile", False)),
-    )
+        keras = seeded_keras(seed)
+        model = build_sequential(layers, data.image_shape, name=variant,
+                                 where=f"variants.{variant}.layers", seed=seed)
+        optimizer = keras.optimizers.get(
+            {"class_name": training.optimizer,
+             "config": {"learning_rate": float(training.learning_rate)}})
+        model.compile(
+            optimizer=optimizer,
+            loss=training.loss,
+            metrics=list(training.metrics),
+            steps_per_execution=training.steps_per_execution,
+            jit_compile=training.jit_compile,
+        )
     return model
 
 
@@ -108,11 +103,18 @@ def train_model(
     y_train: np.ndarray,
     x_valid: np.ndarray,
     y_valid: np.ndarray,
-    training: dict[str, Any],
+    training: TrainingParams,
     *,
     seed: int,
+    overrides: dict[str, Any] | None = None,
+    label: str | None = None,
 ) -> tuple[Any, pd.DataFrame]:
-    """Train the model (shuffles drawn from ``seed``); return it and its history table.
+    """Train the model (shuffles drawn from ``seed``) with the training settings of its
+    grid point (``overrides``); return it and its history table.
+
+    A training that diverges (``training_loop.DivergenceGuard``) stops at once, is
+    logged as a warning and recorded in the history (``diverged``,
+    ``diverged_at_epoch``); the pipeline goes on with the model as it is.
 
     ``training.loop``: ``chunked`` (default, ``bn_compare.training_loop``) or
     ``keras_fit`` (``model.fit``). Both run Keras' own training step with the same batch
@@ -120,30 +122,37 @@ def train_model(
     do. The chunked loop draws its shuffles from ``seed`` alone; ``keras_fit`` seeds
     Keras' global state first.
     """
-    keras = keras_runtime(training)
-    epochs = int(training["epochs"])
-    batch_size = int(training["batch_size"])
-    eval_batch_size = int(training.get("eval_batch_size", batch_size))
-    log = EpochLog(f"{model.name} seed {seed}", epochs)
-    if training.get("loop", "chunked") == "keras_fit":
+    training = training.at(overrides or {})
+    label = label or f"{model.name} seed {seed}"
+    log = EpochLog(label, training.epochs)
+    guard = DivergenceGuard.for_model(model, training.loss)
+    if training.loop == "keras_fit":
         # fit shuffles with TensorFlow's global seed: one fit at a time per process.
         with KERAS_STATE_LOCK:
-            keras.utils.set_random_seed(seed)
+            keras = seeded_keras(seed)
             fitted = model.fit(
-                x_train, y_train, epochs=epochs, batch_size=batch_size,
-                validation_data=(x_valid, y_valid), validation_batch_size=eval_batch_size,
-                shuffle=True, verbose=0, callbacks=[log.keras_callback(keras)],
+                x_train, y_train, epochs=training.epochs, batch_size=training.batch_size,
+                validation_data=(x_valid, y_valid),
+                validation_batch_size=training.eval_batch_size, shuffle=True, verbose=0,
+                callbacks=[log.keras_callback(keras, guard)],
             )
         history = pd.DataFrame(fitted.history)
     else:
         history = pd.DataFrame(train_epochs(
-            model, x_train, y_train, x_valid, y_valid, epochs=epochs, batch_size=batch_size,
-            steps_per_execution=int(training.get("steps_per_execution", 1)),
-            eval_batch_size=eval_batch_size, seed=seed,
-            jit_compile=bool(training.get("jit_compile", False)), on_epoch_end=log,
+            model, x_train, y_train, x_valid, y_valid, epochs=training.epochs,
+            batch_size=training.batch_size,
+            steps_per_execution=training.steps_per_execution,
+            eval_batch_size=training.eval_batch_size, seed=seed,
+            jit_compile=training.jit_compile, on_epoch_end=log, guard=guard,
         ))
     history.insert(0, "epoch", np.arange(1, len(history) + 1))
     history["seconds"] = log.seconds
+    history["diverged"] = guard.diverged
+    history["diverged_at_epoch"] = pd.array([guard.epoch] * len(history), dtype="Int64")
+    if guard.diverged:
+        logger.warning("%s diverged at epoch %d/%d (%s): training stopped, the run is "
+                       "recorded as diverged", label, guard.epoch, training.epochs,
+                       guard.reason)
     return model, history[HISTORY_COLUMNS]
 
 
@@ -164,15 +173,21 @@ class EpochLog:
             logs.get("val_accuracy", np.nan),
         )
 
-    def keras_callback(self, keras: Any) -> Any:
-        """The same, as a callback for ``model.fit``."""
+    def keras_callback(self, keras: Any, guard: DivergenceGuard) -> Any:
+        """The same, as a callback for ``model.fit``, which also stops a diverged run."""
         log = self
 
         class EpochLogger(keras.callbacks.Callback):
             def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-                self._start = time.perf_counter()
+                self._epoch, self._start = epoch, time.perf_counter()
+
+            def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+                if guard.after_steps(self._epoch, float((logs or {}).get("loss", 0.0))):
+                    self.model.stop_training = True
 
             def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
                 log(epoch, logs or {}, time.perf_counter() - self._start)
+                if guard.after_epoch(epoch, float((logs or {}).get("loss", 0.0))):
+                    self.model.stop_training = True
 
         return EpochLogger()

@@ -1,6 +1,6 @@
-"""One template, instantiated per variant and seed under the namespace
-``<variant>.seed_<seed>``: layer spec -> compiled untrained model -> parameter
-accounting, trained model, history.
+"""One template, instantiated per run (variant x grid point x seed) under its namespace
+(``baseline.seed_42``, ``baseline.learning_rate_0p1.seed_42``, see ``run_matrix``):
+layer spec -> compiled untrained model -> parameter accounting, trained model, history.
 """
 
 from kedro.pipeline import Node, Pipeline
@@ -17,7 +17,8 @@ def run_training(run: Run) -> Pipeline:
     template = Pipeline(
         [
             Node(
-                func=bind(build_model, variant=run.variant, seed=run.seed),
+                func=bind(build_model, variant=run.variant, seed=run.seed,
+                          overrides=run.point.overrides),
                 inputs=["params:layers", "params:data", "params:training"],
                 outputs="initial_model",
                 name="build_model",
@@ -29,7 +30,8 @@ def run_training(run: Run) -> Pipeline:
                 name="account_parameters",
             ),
             Node(
-                func=bind(train_model, seed=run.seed),
+                func=bind(train_model, seed=run.seed, overrides=run.point.overrides,
+                          label=run.description),
                 inputs=["initial_model", "x_train", "y_train", "x_valid", "y_valid",
                         "params:training"],
                 outputs=["model", "history"],

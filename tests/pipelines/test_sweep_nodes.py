@@ -1,0 +1,164 @@
+"""Across a grid, on constructed tables with known answers: the sweep table, the best
+setting of each variant (chosen on validation, never on test), the comparisons at the
+best settings, divergence counted and never averaged in, and the sweep plot."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bn_compare.parameters import StatisticsParams
+from bn_compare.pipelines.reporting.nodes import (
+    compute_pairwise_differences,
+    compute_variant_statistics,
+)
+from bn_compare.pipelines.reporting.plots import plot_sweep_curves
+from bn_compare.pipelines.reporting.sweep import (
+    build_sweep_table,
+    compare_best_settings,
+    select_best_settings,
+)
+
+STATISTICS = StatisticsParams()
+KEYS = ("learning_rate",)
+SEEDS = [1, 2, 3]
+
+
+def _runs(variant, learning_rate, val, test, diverged=(False, False, False)):
+    return [{"variant": variant, "learning_rate": learning_rate, "seed": seed,
+             "final_val_accuracy": v, "best_val_accuracy": v, "test_accuracy": t,
+             "test_loss": 1 - t, "diverged": d, "diverged_at_epoch": 2 if d else pd.NA}
+            for seed, v, t, d in zip(SEEDS, val, test, diverged, strict=True)]
+
+
+def _table():
+    return pd.DataFrame(
+        # plain: best on validation at 0.1, although 0.01 has the higher *test* accuracy
+        _runs("plain", 0.01, [0.80, 0.81, 0.82], [0.90, 0.91, 0.92])
+        + _runs("plain", 0.1, [0.85, 0.86, 0.87], [0.84, 0.85, 0.86])
+        + _runs("plain", 1.0, [0.10, 0.10, 0.10], [0.10, 0.10, 0.10], (True, True, True))
+        # bn: 1.0 would be best on validation, but one of its runs diverged
+        + _runs("bn", 0.01, [0.83, 0.84, 0.85], [0.82, 0.83, 0.84])
+        + _runs("bn", 0.1, [0.86, 0.87, 0.88], [0.87, 0.88, 0.89])
+        + _runs("bn", 1.0, [0.95, 0.96, 0.10], [0.95, 0.96, 0.10], (False, False, True)))
+
+
+def _curves(table):
+    return pd.DataFrame([{**row, "epoch": 1, "val_accuracy": row["final_val_accuracy"]}
+                         for row in table.to_dict("records")])
+
+
+@pytest.fixture
+def statistics():
+    table = _table()
+    return compute_variant_statistics(table, _curves(table), STATISTICS, KEYS)
+
+
+def test_diverged_runs_are_counted_and_never_averaged_in(statistics):
+    test = statistics[statistics["metric"] == "test_accuracy"].set_index(
+        ["variant", "learning_rate"])
+    assert tuple(test.loc[("bn", 1.0), ["seeds", "diverged", "n"]]) == (3, 1, 2)
+    assert test.loc[("bn", 1.0), "mean"] == pytest.approx(0.955)  # not (0.95+0.96+0.10)/3
+    assert tuple(test.loc[("plain", 1.0), ["diverged", "n"]]) == (3, 0)
+    assert np.isnan(test.loc[("plain", 1.0), "mean"])
+
+
+def test_sweep_table_has_one_row_per_variant_and_point(statistics):
+    sweep = build_sweep_table(statistics, KEYS)
+    assert list(zip(sweep["variant"], sweep["learning_rate"], strict=True)) == [
+        (v, lr) for v in ("plain", "bn") for lr in (0.01, 0.1, 1.0)]
+    assert {"runs", "diverged", "final_val_accuracy_mean", "final_val_accuracy_ci_low",
+            "final_val_accuracy_ci_high", "test_accuracy_mean", "test_accuracy_ci_low",
+            "test_accuracy_ci_high"} <= set(sweep.columns)
+    row = sweep.set_index(["variant", "learning_rate"]).loc[("plain", 0.1)]
+    assert row["final_val_accuracy_mean"] == pytest.approx(0.86)
+    assert row["final_val_accuracy_ci_low"] < 0.86 < row["final_val_accuracy_ci_high"]
+
+
+def test_best_setting_is_chosen_on_validation_never_on_test(statistics):
+    best = select_best_settings(build_sweep_table(statistics, KEYS), KEYS).set_index("variant")
+    assert best.loc["plain", "learning_rate"] == 0.1  # 0.01 has the best *test* accuracy
+    assert best.loc["plain", "test_accuracy_mean"] == pytest.approx(0.85)
+    # bn at 1.0 has the best validation mean, but a run diverged there
+    assert best.loc["bn", "learning_rate"] == 0.1
+    assert best.loc["plain", "stable_learning_rate"] == "0.01, 0.1"
+    assert best.loc["bn", "stable_learning_rate"] == "0.01, 0.1"
+
+
+def test_best_setting_when_every_point_lost_a_run(statistics):
+    sweep = build_sweep_table(statistics, KEYS)
+    sweep.loc[sweep["variant"] == "bn", "diverged"] = 1
+    best = select_best_settings(sweep, KEYS).set_index("variant")
+    assert best.loc["bn", "learning_rate"] == 1.0  # the best of those that trained
+
+
+def test_a_variant_that_always_diverged_has_no_best_setting(statistics):
+    sweep = build_sweep_table(statistics, KEYS)
+    sweep.loc[sweep["variant"] == "plain", "diverged"] = 3
+    best = select_best_settings(sweep, KEYS).set_index("variant")
+    assert np.isnan(best.loc["plain", "test_accuracy_mean"])
+    assert best.loc["plain", "diverged"] == 9
+
+
+def test_comparison_at_the_best_settings_is_paired_by_seed(statistics):
+    table = _table()
+    best = select_best_settings(build_sweep_table(statistics, KEYS), KEYS)
+    differences = compare_best_settings(table, best, STATISTICS, KEYS)
+    row = differences.iloc[0]
+    assert (row["variant"], row["variant_setting"], row["versus"], row["versus_setting"]) == (
+        "bn", "learning_rate=0.1", "plain", "learning_rate=0.1")
+    assert row["n"] == 3 and row["mean_difference"] == pytest.approx(0.03)
+    assert row["ci_low"] == pytest.approx(0.03) and row["p_value"] == 0.0  # same each seed
+
+
+def test_pairwise_differences_at_every_point_skip_diverged_seeds():
+    pairwise = compute_pairwise_differences(_table(), STATISTICS, KEYS).set_index(
+        "learning_rate")
+    assert pairwise.loc[0.01, "n"] == 3 and pairwise.loc[0.01, "diverged"] == 0
+    assert (pairwise.loc[1.0, "n"], pairwise.loc[1.0, "diverged"]) == (0, 3)
+
+
+def test_sweep_plot_marks_diverged_points_on_a_log_axis(statistics):
+    fig = plot_sweep_curves(build_sweep_table(statistics, KEYS), KEYS)
+    accuracy = fig.axes[0]
+    assert accuracy.get_xscale() == "log"
+    assert accuracy.get_xlabel() == "learning_rate"
+    labels = [t.get_text() for t in accuracy.texts]
+    assert "3/3 diverged" in labels and "1/3 diverged" in labels
+
+
+def test_two_key_grid_gets_one_column_of_panels_per_value_of_the_second():
+    table = pd.concat([_table().assign(optimizer=name) for name in ("SGD", "Adam")])
+    keys = ("learning_rate", "optimizer")
+    statistics = compute_variant_statistics(table, _curves(table), STATISTICS, keys)
+    fig = plot_sweep_curves(build_sweep_table(statistics, keys), keys)
+    assert len(fig.axes) == 4
+    assert "optimizer=Adam" in fig.axes[1].get_title()
+
+
+def test_the_report_answers_across_the_grid(statistics):
+    from bn_compare.parameters import DataParams, TrainingParams
+    from bn_compare.pipelines.reporting.report import write_report
+
+    table = _table()
+    sweep = build_sweep_table(statistics, KEYS)
+    best = select_best_settings(sweep, KEYS)
+    layers = [{"class_name": "Flatten"}, {"class_name": "Dense", "units": 10}]
+    accounting = pd.DataFrame([
+        {"variant": v, "layer": "dense", "class_name": "Dense", "total": 7850,
+         "trainable": 7850, "non_trainable": 0, "features": 0, "gamma": 0, "beta": 0,
+         "moving_mean": 0, "moving_variance": 0} for v in ("plain", "bn")])
+    html = write_report(
+        table, statistics, compute_pairwise_differences(table, STATISTICS, KEYS),
+        _curves(table), accounting, np.zeros(55000), np.zeros(5000), np.zeros(10000),
+        DataParams(), TrainingParams(), {"plain": {"layers": layers},
+                                         "bn": {"layers": [{"class_name": "BatchNormalization"},
+                                                           *layers]}},
+        STATISTICS, sweep, best, compare_best_settings(table, best, STATISTICS, KEYS),
+        grid_keys=KEYS)
+    assert "<h2>Across the grid</h2>" in html
+    assert "At each variant&#39;s best setting: Does BatchNormalization help? Yes." in html
+    assert "learning rate 0.01, 0.1, 1 (grid)" in html
+    assert ("plain trained without diverging at learning_rate=0.01; learning_rate=0.1; "
+            "diverged at learning_rate=1 (3 of 3 runs).") in html
+    assert "every run diverged (3)" in html
+    assert html.count("data:image/png;base64,") == 3

@@ -1,0 +1,49 @@
+"""The report as a user sees it, in Debian's chromium: the page reads the same as the
+report of the f-string version it replaced (its text is kept in tests/golden/)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PROJECT_ROOT
+from tests.pipelines.test_reporting_nodes import BASELINE, BN, SEEDS, _report
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+GOLDEN = PROJECT_ROOT / "tests" / "golden"
+ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def browser_page():
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "make test installs Debian's chromium"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"])
+        try:
+            yield browser.new_page(viewport={"width": 1400, "height": 1000})
+        finally:
+            browser.close()
+
+
+@pytest.mark.parametrize(("name", "seeds", "accuracies"), [
+    ("report_five_seeds", SEEDS, {"baseline": BASELINE, "bn": BN}),
+    ("report_one_seed", [42], {"baseline": [0.82], "bn": [0.85]}),
+])
+def test_the_page_reads_as_before(browser_page, tmp_path, name, seeds, accuracies):
+    html, images = _report(seeds, **accuracies)
+    page = tmp_path / f"{name}.html"
+    page.write_text(html)
+    browser_page.goto(page.as_uri())
+    assert browser_page.inner_text("body") + "\n" == (GOLDEN / f"{name}.txt").read_text()
+    loaded = browser_page.eval_on_selector_all("img", "imgs => imgs.map(i => i.naturalWidth)")
+    assert len(loaded) == 2 and all(width > 500 for width in loaded)  # the PNGs decode
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser_page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
