@@ -10,12 +10,13 @@ export KEDRO_DISABLE_TELEMETRY := 1
 export MPLBACKEND := Agg
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help install data browser run smoke test bench viz
+.PHONY: help install data browser run smoke test lint bench viz
 
 help:
 	@echo "make run     full comparison on the real Fashion-MNIST (kedro run --pipeline=compare)"
 	@echo "make smoke   the same, small and fast (--env=smoke)"
 	@echo "make test    the test suite"
+	@echo "make lint    ruff (the Kedro starters' rules, pyproject.toml)"
 	@echo "make bench   speed benchmark against the notebook's code"
 	@echo "make viz     kedro viz on http://127.0.0.1:4141"
 
@@ -45,6 +46,9 @@ smoke: data
 
 test: data browser
 	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
 
 bench: data
 	$(BIN)/python benchmarks/bench.py

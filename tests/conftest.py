@@ -87,7 +87,7 @@ def kedro(project: Path, *args: str, timeout: float = 600) -> subprocess.Complet
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "MPLBACKEND": "Agg",
            "COLUMNS": "200"}
     return subprocess.run(
-        [KEDRO, *args], cwd=project, env=env, capture_output=True, text=True,
+        [KEDRO, *args], cwd=project, env=env, capture_output=True, text=True, check=False,
         timeout=timeout,
     )
 

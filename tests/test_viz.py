@@ -73,7 +73,6 @@ def viz(smoke_project):
                 pytest.fail(f"kedro viz did not start:\n{process.stdout.read()[-4000:]}")
             time.sleep(0.5)
     startup = time.monotonic() - start
-    print(f"kedro viz answered /api/main after {startup:.1f} s")
     yield {"url": url, "main": main, "process": process, "startup": startup}
     os.killpg(process.pid, 15)
     process.wait(timeout=30)

@@ -5,6 +5,9 @@
   classic run. Results are the same either way.
 - Bad parameters or raw data stop the run with one clear message and exit code 1
   instead of a traceback (the traceback goes to the DEBUG log).
+
+It reuses Kedro's own ``run`` command (its callback and options, a Kedro internal that
+``tests/test_kedro_internals.py`` watches), so every option of ``kedro run`` works here.
 """
 
 from __future__ import annotations

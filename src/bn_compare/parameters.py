@@ -30,6 +30,7 @@ from pydantic import (
 from bn_compare.run_matrix import GRIDDABLE_KEYS, RunMatrix, is_valid_variant_name
 
 TRAINING_SET_SIZE = 60_000  # images in the official training file
+CLASSES = 10  # Fashion-MNIST's
 MAX_SEED = 2**32 - 1  # keras.utils.set_random_seed's limit
 
 
@@ -109,8 +110,8 @@ class DataParams(Section):
         lambda v: isinstance(v, (list, tuple)) and v and all(_is_int(d) and d > 0 for d in v),
         "must be a list of positive integers")] = (28, 28)
     class_names: Annotated[tuple[str, ...], _check(
-        lambda v: isinstance(v, (list, tuple)) and len(v) == 10 and len(set(v)) == 10,
-        "must list the 10 class names")] = (
+        lambda v: isinstance(v, (list, tuple)) and len(v) == len(set(v)) == CLASSES,
+        f"must list the {CLASSES} class names")] = (
         "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 
@@ -182,18 +183,18 @@ def _each_value_once(values: tuple[Any, ...] | None) -> tuple[Any, ...] | None:
     return values if values is None else _each_once("value").func(values)
 
 
-Axis = (BeforeValidator(_value_list), AfterValidator(_each_value_once))
+ListOfValues, EachValueOnce = BeforeValidator(_value_list), AfterValidator(_each_value_once)
 
 
 class GridParams(Section):
     """``training`` keys to vary: each a list of values; several keys give their
     cartesian product (see ``run_matrix``). Only keys that change the experiment."""
 
-    learning_rate: Annotated[tuple[PositiveNumber, ...] | None, *Axis] = None
-    optimizer: Annotated[tuple[Name, ...] | None, *Axis] = None
-    batch_size: Annotated[tuple[PositiveInt, ...] | None, *Axis] = None
-    epochs: Annotated[tuple[PositiveInt, ...] | None, *Axis] = None
-    loss: Annotated[tuple[Name, ...] | None, *Axis] = None
+    learning_rate: Annotated[tuple[PositiveNumber, ...] | None, ListOfValues, EachValueOnce] = None
+    optimizer: Annotated[tuple[Name, ...] | None, ListOfValues, EachValueOnce] = None
+    batch_size: Annotated[tuple[PositiveInt, ...] | None, ListOfValues, EachValueOnce] = None
+    epochs: Annotated[tuple[PositiveInt, ...] | None, ListOfValues, EachValueOnce] = None
+    loss: Annotated[tuple[Name, ...] | None, ListOfValues, EachValueOnce] = None
 
 
 assert tuple(GridParams.model_fields) == GRIDDABLE_KEYS
@@ -245,7 +246,7 @@ def parameter_problems(parameters: Mapping[str, Any]) -> list[str]:
     """Every problem found in the parameters, each with its path and value (empty when
     they are valid)."""
     try:
-        valid = ProjectParameters.model_validate(parameters)
+        ProjectParameters.model_validate(parameters)
     except ValidationError as error:
         return [_variants_problem(e) if e["loc"] == ("variants",) and e["type"] == "value_error"
                 else _describe(e) for e in error.errors()]

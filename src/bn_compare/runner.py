@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import pickle
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -60,10 +61,11 @@ class _LongestFirst:
     handed to the executor as it has workers, so a node that becomes ready later can
     still overtake cheaper ones that wait.
 
-    Kedro internals used here, and only here (``tests/test_kedro_internals.py`` fails
-    when an upgrade changes them): ``Task``, ``_validate_catalog``, ``_validate_nodes``,
+    Kedro internals used here (``tests/test_kedro_internals.py`` fails when an upgrade
+    changes them): ``Task``, ``_validate_catalog``, ``_validate_nodes``,
     ``_set_manager_datasets``, ``_get_required_workers_count``, ``_release_datasets``,
-    ``_suggest_resume_scenario`` and ``_raise_runtime_error``.
+    ``_suggest_resume_scenario`` and ``_raise_runtime_error``; in ``_run_task``, Kedro's
+    hook manager helpers.
     """
 
     def _submit(self, executor: Executor, task: Task, settings: TensorFlowSettings,
@@ -221,21 +223,31 @@ def _run_task(
     node: Node, catalog: Any, is_async: bool, run_id: str | None,
     settings: TensorFlowSettings, *dependencies: Any,
 ) -> Node:
-    """Run one node on a Dask worker: the project is configured there first."""
+    """Run one node on a Dask worker: the project is configured there first, and the
+    project's hooks registered (not ``Task(parallel=True)``: in a Dask worker it would
+    reconfigure Kedro's logging with itself, a recursion, on every task)."""
     from kedro.framework.hooks.manager import (
         _create_hook_manager,
         _register_hooks,
         _register_hooks_entry_points,
     )
-    from kedro.framework.project import configure_project, settings as project_settings
+    from kedro.framework.project import configure_project
+    from kedro.framework.project import settings as project_settings
 
     tf_runtime.configure(settings)
     configure_project(__package__)
     hook_manager = _create_hook_manager()
     _register_hooks(hook_manager, project_settings.HOOKS)
     _register_hooks_entry_points(hook_manager, project_settings.DISABLE_HOOKS_FOR_PLUGINS)
-    return Task(node=node, catalog=catalog, is_async=is_async,
-                hook_manager=hook_manager, run_id=run_id).execute()
+    try:
+        return Task(node=node, catalog=catalog, is_async=is_async,
+                    hook_manager=hook_manager, run_id=run_id).execute()
+    except Exception as error:
+        try:
+            pickle.dumps(error)
+        except Exception:  # Dask could not send it back, and the run would hang
+            raise RuntimeError(f"{node.name}: {type(error).__name__}: {error}") from None
+        raise
 
 
 class DaskRunner(AbstractRunner):

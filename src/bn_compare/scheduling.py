@@ -103,4 +103,4 @@ def _clock(seconds: float) -> str:
 
 
 def _minutes(seconds: float) -> str:
-    return "1 min" if seconds < 90 else f"{round(seconds / 60)} min"
+    return "1 min" if seconds < 90 else f"{round(seconds / 60)} min"  # noqa: PLR2004

@@ -70,6 +70,11 @@ def configure(settings: TensorFlowSettings) -> None:
             _apply(settings)
 
 
+def requested_settings() -> TensorFlowSettings:
+    """The settings this process uses (applied, or to be applied at first use)."""
+    return _process.requested
+
+
 def keras() -> Any:
     """``keras``, with TensorFlow set up for this process."""
     with _process.lock:

@@ -115,7 +115,7 @@ def predict(model: Any, x: np.ndarray, batch_size: int) -> np.ndarray:
                            .numpy() for first in range(0, len(x), batch_size)])
 
 
-def train_epochs(
+def train_epochs(  # noqa: PLR0913 (model.fit's options, keyword-only)
     model: Any,
     x: np.ndarray,
     y: np.ndarray,

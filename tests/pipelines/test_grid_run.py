@@ -84,7 +84,7 @@ def test_the_absurd_learning_rate_diverges_and_the_run_goes_on(grid_project):
     assert len(catalog.load("best_setting_differences")) == 3
     report = catalog.load("report")
     assert "<h2>Across the grid</h2>" in report
-    assert "diverged at learning_rate=8 (2 of 2 runs)" in report
+    assert "diverged at learning_rate 8 (2 of 2 runs)" in report
     assert catalog.exists("sweep_curves")
 
 
@@ -96,7 +96,7 @@ def test_the_registry_and_a_session_see_the_matrix_of_the_run(grid_project):
     project, output = grid_project
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "KEDRO_ENV": "smoke"}
     described = subprocess.run([KEDRO, "registry", "describe", "compare"], cwd=project,
-                               env=env, capture_output=True, text=True, timeout=300)
+                               env=env, capture_output=True, text=True, check=False, timeout=300)
     assert described.returncode == 0, described.stderr[-3000:]
     registry = sorted(line.split("- ")[1].split(".train_model")[0]
                       for line in described.stdout.splitlines() if ".train_model" in line)

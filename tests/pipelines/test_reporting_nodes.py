@@ -218,3 +218,21 @@ def test_report_with_one_seed_renders_and_says_no_intervals():
     assert "Only one seed per variant was run: no standard deviation, interval" in html
     assert "cannot be said from one seed" in html
     assert len(images) == 2
+
+
+def test_verdict_counts_diverged_runs_as_instability_not_as_accuracy():
+    comparison = _comparison(seeds=[1, 2, 3], baseline=[0.80, 0.10, 0.10],
+                             bn=[0.85, 0.86, 0.84])
+    comparison.loc[(comparison["variant"] == "baseline") & (comparison["seed"] > 1),
+                   "diverged"] = True
+    pairwise = compute_pairwise_differences(comparison, STATISTICS)
+    assert (pairwise.iloc[0]["n"], pairwise.iloc[0]["diverged"]) == (1, 2)
+    answers, details = verdict({"baseline": 0.80, "bn": 0.85}, pairwise,
+                               {"baseline": False, "bn": True},
+                               {"baseline": (2, 3), "bn": (0, 3)})
+    assert answers[0] == (
+        "Does BatchNormalization help? cannot be said from the accuracies: fewer than two "
+        "seeds trained on both sides without diverging. Stability: every run with "
+        "BatchNormalization trained, while runs without it diverged (baseline 2 of 3).")
+    assert "(too few runs for an interval)" in answers[1]
+    assert details[-1] == "baseline: 2 of 3 runs diverged and are left out of its figures."

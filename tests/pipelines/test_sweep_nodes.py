@@ -158,7 +158,10 @@ def test_the_report_answers_across_the_grid(statistics):
     assert "<h2>Across the grid</h2>" in html
     assert "At each variant&#39;s best setting: Does BatchNormalization help? Yes." in html
     assert "learning rate 0.01, 0.1, 1 (grid)" in html
-    assert ("plain trained without diverging at learning_rate=0.01; learning_rate=0.1; "
-            "diverged at learning_rate=1 (3 of 3 runs).") in html
+    assert ("plain trained without diverging at learning_rate 0.01, 0.1; diverged at "
+            "learning_rate 1 (3 of 3 runs).") in html
+    assert ("learning_rate=1: Does BatchNormalization help? Yes: every run without "
+            "BatchNormalization diverged, while bn trained. Best variant: bn, the only one "
+            "that trained (plain: every run diverged).") in html
     assert "every run diverged (3)" in html
     assert html.count("data:image/png;base64,") == 3

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 UBYTE = 0x08
+MAGIC_BYTES = 4
 
 
 class IdxFormatError(ValueError):
@@ -79,7 +80,7 @@ def _decompress(path: Path) -> bytes:
 
 def parse_idx(content: bytes, source: str = "<bytes>") -> np.ndarray:
     """Parse uncompressed IDX bytes into a uint8 array, checking header and length."""
-    if len(content) < 4:
+    if len(content) < MAGIC_BYTES:
         raise IdxFormatError(f"{source}: too short to hold an IDX header")
     zero, dtype, ndim = int.from_bytes(content[:2], "big"), content[2], content[3]
     if zero != 0 or dtype != UBYTE or ndim == 0:

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+DARK_CELL = 0.5  # confusion matrix cells darker than this get white text
+
 # The comparison table: these after the run's variant, grid values and seed.
 SUMMARY_COLUMNS = [
     "total_params",
@@ -63,7 +65,7 @@ def plot_confusion_matrix(
     image = ax.imshow(recall, cmap="Blues", vmin=0, vmax=1)
     for (row, col), count in np.ndenumerate(counts):
         ax.text(col, row, str(count), ha="center", va="center", fontsize=8,
-                color="white" if recall[row, col] > 0.5 else "black")
+                color="white" if recall[row, col] > DARK_CELL else "black")
     ticks = np.arange(len(class_names))
     ax.set_xticks(ticks, class_names, rotation=45, ha="right")
     ax.set_yticks(ticks, class_names)

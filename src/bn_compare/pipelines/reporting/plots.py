@@ -19,6 +19,7 @@ from .nodes import groups, variants
 from .statistics import mean_interval
 from .sweep import setting_label
 
+LOG_SCALE_SPAN = 100  # grid values spanning this factor or more get a log axis
 METRIC_LABELS = {"final_val_accuracy": "final validation accuracy",
                  "test_accuracy": "test accuracy"}
 
@@ -144,7 +145,7 @@ def plot_test_accuracy_intervals(
 def _is_log_scale(key: str, values: Sequence) -> bool:
     numbers = [v for v in values if isinstance(v, (int, float)) and v > 0]
     return len(numbers) == len(values) and (
-        key == "learning_rate" or max(numbers) / min(numbers) >= 100)
+        key == "learning_rate" or max(numbers) / min(numbers) >= LOG_SCALE_SPAN)
 
 
 def plot_sweep_curves(sweep_table: pd.DataFrame, grid_keys: Sequence[str]) -> Figure:

@@ -8,6 +8,7 @@ import base64
 import io
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -20,6 +21,7 @@ from bn_compare.parameters import DataParams, StatisticsParams, TrainingParams
 
 from .nodes import groups, target_metric, variants
 from .plots import plot_learning_curves, plot_sweep_curves, plot_test_accuracy_intervals
+from .statistics import MIN_FOR_SPREAD
 from .sweep import setting_label
 from .verdict import verdict
 
@@ -70,7 +72,32 @@ def interval_cell(row: pd.Series, digits: int = 4) -> str:
     return text
 
 
-def write_report(  # noqa: PLR0913
+@dataclass(frozen=True)
+class Tables:
+    """The tables the report reads; the last three for a grid of several points."""
+
+    comparison: pd.DataFrame
+    statistics: pd.DataFrame
+    pairwise: pd.DataFrame
+    curves: pd.DataFrame
+    accounting: pd.DataFrame
+    sweep: pd.DataFrame | None = None
+    best: pd.DataFrame | None = None
+    best_differences: pd.DataFrame | None = None
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What the run was: data, training settings, layers, statistics, image counts."""
+
+    data: DataParams
+    training: TrainingParams
+    layers: dict[str, Any]
+    statistics: StatisticsParams
+    images: dict[str, int]
+
+
+def write_report(  # noqa: PLR0913, PLR0917 (a node: one argument per dataset)
     comparison_table: pd.DataFrame,
     variant_statistics: pd.DataFrame,
     pairwise_differences: pd.DataFrame,
@@ -93,49 +120,41 @@ def write_report(  # noqa: PLR0913
     """The whole comparison as a self-contained HTML page. ``grid_keys`` and the sweep
     tables are given for a grid of several points; ``overrides`` are the settings of a
     grid of one point."""
-    sweep = None if sweep_table is None else (sweep_table, best_settings,
-                                              best_setting_differences)
-    content = page_content(
-        comparison_table, variant_statistics, pairwise_differences, learning_curve_table,
-        parameter_accounting, {"train": len(y_train), "validation": len(y_valid),
-                               "test": len(y_test)},
-        data, training.at(overrides or {}), variants, statistics, grid_keys, sweep)
-    return render(content)
+    tables = Tables(comparison_table, variant_statistics, pairwise_differences,
+                    learning_curve_table, parameter_accounting, sweep_table, best_settings,
+                    best_setting_differences)
+    setup = Setup(data, training.at(overrides or {}), variants, statistics,
+                  {"train": len(y_train), "validation": len(y_valid), "test": len(y_test)})
+    return render(page_content(tables, setup, grid_keys))
 
 
-def page_content(  # noqa: PLR0913
-    comparison: pd.DataFrame, variant_statistics: pd.DataFrame, pairwise: pd.DataFrame,
-    curves: pd.DataFrame, accounting: pd.DataFrame, image_counts: dict[str, int],
-    data: DataParams, training: TrainingParams, layers: dict[str, Any],
-    statistics: StatisticsParams, grid_keys: Sequence[str] = (),
-    sweep: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None = None,
-) -> dict[str, Any]:
+def page_content(tables: Tables, setup: Setup, grid_keys: Sequence[str] = ()) -> dict[str, Any]:
     """What the page says."""
+    comparison, statistics = tables.comparison, setup.statistics
     names = variants(comparison)
     seeds = sorted(comparison["seed"].unique().tolist())
     uses_bn = {v: any(layer["class_name"] == "BatchNormalization"
-                      for layer in layers[v]["layers"]) for v in names}
-    if sweep is None:
-        test = variant_statistics[variant_statistics["metric"] == "test_accuracy"]
+                      for layer in setup.layers[v]["layers"]) for v in names}
+    if tables.sweep is None:
+        test = tables.statistics[tables.statistics["metric"] == "test_accuracy"]
         answers, details = verdict(
-            dict(zip(test["variant"], test["mean"], strict=True)), pairwise, uses_bn,
+            dict(zip(test["variant"], test["mean"], strict=True)), tables.pairwise, uses_bn,
             {r["variant"]: (int(r["diverged"]), int(r["seeds"])) for _, r in test.iterrows()})
         grid = None
     else:
-        answers, details, grid = _grid(sweep, comparison, pairwise, grid_keys, uses_bn,
-                                       statistics)
-    figures = [plot_learning_curves(curves, statistics, grid_keys),
-               plot_test_accuracy_intervals(comparison, variant_statistics,
-                                            sweep[1] if sweep else None, grid_keys)]
+        answers, details, grid = _grid(tables, grid_keys, uses_bn, statistics)
+    figures = [plot_learning_curves(tables.curves, statistics, grid_keys),
+               plot_test_accuracy_intervals(comparison, tables.statistics, tables.best,
+                                            grid_keys)]
     return {
         "title": TITLE,
         "answers": answers,
-        "caveat": _caveat(seeds, statistics, sweep is not None),
-        "setup": _setup(image_counts, data, training, seeds, statistics,
-                        {key: list(pd.unique(comparison[key])) for key in grid_keys}),
-        "architectures": _architectures(names, layers, accounting),
+        "caveat": _caveat(seeds, statistics, tables.sweep is not None),
+        "setup": _setup(setup, seeds, {key: list(pd.unique(comparison[key]))
+                                       for key in grid_keys}),
+        "architectures": _architectures(names, setup.layers, tables.accounting),
         "grid": grid,
-        "results": _results(variant_statistics, pairwise, statistics, grid_keys),
+        "results": _results(tables.statistics, tables.pairwise, statistics, grid_keys),
         "plots": [figure_png(fig) for fig in figures],
         "comparisons": details,
         "runs": _runs(comparison),
@@ -143,7 +162,7 @@ def page_content(  # noqa: PLR0913
 
 
 def _caveat(seeds: list[int], statistics: StatisticsParams, is_sweep: bool) -> str:
-    if len(seeds) < 2:
+    if len(seeds) < MIN_FOR_SPREAD:
         return ("Only one seed per variant was run: no standard deviation, interval or test "
                 "can be given, and the differences below are single runs. Run with several "
                 "seeds (kedro run --pipeline=compare --env=seeds) for the answer with its "
@@ -158,9 +177,8 @@ def _caveat(seeds: list[int], statistics: StatisticsParams, is_sweep: bool) -> s
     return text
 
 
-def _setup(image_counts: dict[str, int], data: DataParams, training: TrainingParams,
-           seeds: list[int], statistics: StatisticsParams,
-           grid: dict[str, list[Any]]) -> list[str]:
+def _setup(setup: Setup, seeds: list[int], grid: dict[str, list[Any]]) -> list[str]:
+    data, training, image_counts = setup.data, setup.training, setup.images
     shape = "x".join(str(d) for d in data.image_shape)
     lines = [
         f"Data: Fashion-MNIST, {len(data.class_names)} classes of {shape} grey-scale "
@@ -171,7 +189,7 @@ def _setup(image_counts: dict[str, int], data: DataParams, training: TrainingPar
         f"Seeds: {', '.join(map(str, seeds))}. A seed fixes the initial weights and the "
         f"shuffling; TensorFlow op determinism is {'on' if training.deterministic else 'off'}.",
         f"Target for 'epochs to target': validation accuracy "
-        f"{statistics.target_val_accuracy:g}.",
+        f"{setup.statistics.target_val_accuracy:g}.",
     ]
     if grid:
         points = math.prod(len(values) for values in grid.values())
@@ -275,12 +293,12 @@ def _runs(comparison: pd.DataFrame) -> pd.DataFrame:
     return runs
 
 
-def _grid(sweep: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame], comparison: pd.DataFrame,
-          pairwise: pd.DataFrame, grid_keys: Sequence[str], uses_bn: dict[str, bool],
+def _grid(tables: Tables, grid_keys: Sequence[str], uses_bn: dict[str, bool],
           statistics: StatisticsParams) -> tuple[list[str], list[str], dict[str, Any]]:
     """The answers at the best settings, every comparison in words, and the section
     "Across the grid"."""
-    sweep_table, best, best_differences = sweep
+    sweep_table, best, best_differences = tables.sweep, tables.best, tables.best_differences
+    pairwise = tables.pairwise
     means = dict(zip(best["variant"], best["test_accuracy_mean"], strict=True))
     answers, details = verdict(means, best_differences, uses_bn)
     answers = [f"At each variant's best setting: {answers[0]}", *answers[1:]]
@@ -293,7 +311,9 @@ def _grid(sweep: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame], comparison: pd
             dict(zip(grid_keys, key, strict=True)))).all(axis=1)]
         said, words = verdict(
             dict(zip(at_point["variant"], at_point["test_accuracy_mean"], strict=True)),
-            table, uses_bn)
+            table, uses_bn,
+            {r["variant"]: (int(r["diverged"]), int(r["runs"])) for _, r in at_point.iterrows()})
+        words = [line for line in words if " vs " in line]  # the totals are said once below
         point_answers.append(f"{label}: " + " ".join(said))
         point_details += [f"At {label}: {line}" for line in words]
     confidence = statistics.confidence
@@ -331,12 +351,20 @@ def _diverged_totals(sweep_table: pd.DataFrame) -> dict[str, tuple[int, int]]:
 
 
 def _tolerance(variant: str, points: pd.DataFrame, grid_keys: Sequence[str]) -> str:
-    clean = [setting_label(r, grid_keys) for _, r in points.iterrows() if r["diverged"] == 0]
-    failed = [f"{setting_label(r, grid_keys)} ({int(r['diverged'])} of {int(r['runs'])} "
-              f"runs)" for _, r in points.iterrows() if r["diverged"] > 0]
-    text = f"{variant} trained without diverging at " + ("; ".join(clean) if clean else
-                                                         "no grid point")
-    return text + (f"; diverged at {'; '.join(failed)}." if failed else "; never diverged.")
+    """``baseline trained without diverging at learning_rate 0.001, 0.01; diverged at 1
+    (3 of 3 runs).`` (with several grid keys, each point spelled out)."""
+    def where(row: pd.Series) -> str:
+        return _value(row[grid_keys[0]]) if len(grid_keys) == 1 else setting_label(row,
+                                                                                   grid_keys)
+    joiner = ", " if len(grid_keys) == 1 else "; "
+    axis = f"{grid_keys[0]} " if len(grid_keys) == 1 else ""
+    clean = [where(r) for _, r in points.iterrows() if r["diverged"] == 0]
+    failed = [f"{where(r)} ({int(r['diverged'])} of {int(r['runs'])} runs)"
+              for _, r in points.iterrows() if r["diverged"] > 0]
+    text = f"{variant} trained without diverging at " + (
+        axis + joiner.join(clean) if clean else "no grid point")
+    return text + (f"; diverged at {axis}{joiner.join(failed)}." if failed
+                   else "; never diverged.")
 
 
 def _points_table(sweep_table: pd.DataFrame, grid_keys: Sequence[str]) -> pd.DataFrame:

@@ -12,6 +12,7 @@ import numpy as np
 from scipy import stats
 
 NAN = float("nan")
+MIN_FOR_SPREAD = 2  # the fewest values with a standard deviation
 
 
 def mean_interval(values: Sequence[float], confidence: float) -> dict[str, float]:
@@ -21,7 +22,7 @@ def mean_interval(values: Sequence[float], confidence: float) -> dict[str, float
     if n == 0:
         return {"n": 0, "mean": NAN, "sd": NAN, "ci_low": NAN, "ci_high": NAN}
     mean = float(sample.mean())
-    if n < 2:
+    if n < MIN_FOR_SPREAD:
         return {"n": 1, "mean": mean, "sd": NAN, "ci_low": NAN, "ci_high": NAN}
     sd = float(sample.std(ddof=1))
     half_width = float(stats.t.ppf((1 + confidence) / 2, n - 1)) * sd / math.sqrt(n)
@@ -37,7 +38,7 @@ def paired_difference(
     differences = np.asarray(first, dtype=np.float64) - np.asarray(second, dtype=np.float64)
     result = mean_interval(differences.tolist(), confidence)
     n, mean, sd = result["n"], result["mean"], result["sd"]
-    if n < 2:
+    if n < MIN_FOR_SPREAD:
         return {**result, "t_statistic": NAN, "p_value": NAN}
     if sd == 0:  # every pair differs by the same amount
         t_statistic = NAN if mean == 0 else math.copysign(math.inf, mean)

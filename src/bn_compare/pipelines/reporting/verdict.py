@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .statistics import MIN_FOR_SPREAD
+
 
 @dataclass(frozen=True)
 class Difference:
@@ -20,16 +22,21 @@ class Difference:
 
     first: str
     second: str
-    n: int
+    n: int  # seeds both trained without diverging
     mean: float
     ci_low: float
     ci_high: float
     p_value: float
     confidence: float
+    diverged: int = 0  # seeds left out because one of the two diverged
+
+    @property
+    def seeds(self) -> int:
+        return self.n + self.diverged
 
     @property
     def has_interval(self) -> bool:
-        return self.n >= 2 and math.isfinite(self.ci_low)
+        return self.n >= MIN_FOR_SPREAD and math.isfinite(self.ci_low)
 
     @property
     def conclusive(self) -> bool:
@@ -60,7 +67,8 @@ def difference(pairwise: pd.DataFrame, first: str, second: str) -> Difference:
             low, high = sign * r["ci_low"], sign * r["ci_high"]
             return Difference(first, second, int(r["n"]), sign * float(r["mean_difference"]),
                               float(min(low, high)), float(max(low, high)),
-                              float(r["p_value"]), float(r["confidence"]))
+                              float(r["p_value"]), float(r["confidence"]),
+                              int(r.get("diverged", 0) or 0))
     raise KeyError(f"no pairwise difference between {first} and {second}")
 
 
@@ -77,7 +85,7 @@ def _best_against(best: str, others: list[str], pairwise: pd.DataFrame,
 
 
 def _best_of(best: str, differences: list[Difference]) -> str:
-    if not differences[0].has_interval:
+    if all(d.seeds < MIN_FOR_SPREAD for d in differences):
         return (f"no evidence from one seed per variant. {best} has the highest test "
                 f"accuracy, but without an interval the ranking may change with the seed.")
     if all(d.conclusive and d.mean > 0 for d in differences):
@@ -88,8 +96,10 @@ def _best_of(best: str, differences: list[Difference]) -> str:
 
 
 def _margins(differences: list[Difference]) -> str:
-    return "; ".join(f"{100 * d.mean:+.2f} pp over {d.second} (CI {100 * d.ci_low:+.2f} "
-                     f"to {100 * d.ci_high:+.2f})" for d in differences)
+    return "; ".join(f"{100 * d.mean:+.2f} pp over {d.second} "
+                     + (f"(CI {100 * d.ci_low:+.2f} to {100 * d.ci_high:+.2f})"
+                        if d.has_interval else "(too few runs for an interval)")
+                     for d in differences)
 
 
 def verdict(
@@ -111,8 +121,9 @@ def verdict(
     answers = []
     if with_bn and without_bn:
         answers.append("Does BatchNormalization help? "
-                       + _helps(with_bn, without_bn, pairwise, failed))
-    if len(with_bn) >= 2:
+                       + _helps(with_bn, without_bn, pairwise, failed)
+                       + _stability(with_bn, without_bn, diverged, failed))
+    if len(with_bn) > 1:
         answers.append("Where should it go? Best placement: "
                        + _best_against(with_bn[0], with_bn[1:], pairwise, failed))
     answers.append("Best variant: " + _best_against(ranked[0], ranked[1:], pairwise, failed))
@@ -123,23 +134,39 @@ def verdict(
     return answers, details
 
 
+def _stability(with_bn: list[str], without_bn: list[str],
+               diverged: dict[str, tuple[int, int]], failed: list[str]) -> str:
+    """A sentence when runs diverged on one side only, some of them (when all did, the
+    answer itself says so)."""
+    def lost(variants: list[str]) -> list[str]:
+        return [v for v in variants if diverged.get(v, (0, 0))[0]]
+
+    def spelled(variants: list[str]) -> str:
+        return ", ".join(f"{v} {diverged[v][0]} of {diverged[v][1]}" for v in variants)
+
+    plain, bn = lost(without_bn), lost(with_bn)
+    if plain and not bn and not set(plain) <= set(failed):
+        return (f" Stability: every run with BatchNormalization trained, while runs "
+                f"without it diverged ({spelled(plain)}).")
+    if bn and not plain and not set(bn) <= set(failed):
+        return (f" Stability: every run without BatchNormalization trained, while runs "
+                f"with it diverged ({spelled(bn)}).")
+    return ""
+
+
 def _helps(with_bn: list[str], without_bn: list[str], pairwise: pd.DataFrame,
            failed: list[str]) -> str:
     bn_trained = [v for v in with_bn if v not in failed]
     plain_trained = [v for v in without_bn if v not in failed]
     if not bn_trained or not plain_trained:
-        if bn_trained:
-            return (f"Yes: every run without BatchNormalization diverged, while "
-                    f"{', '.join(bn_trained)} trained.")
-        if plain_trained:
-            return (f"No: every run with BatchNormalization diverged, while "
-                    f"{', '.join(plain_trained)} trained.")
-        return "cannot be said: every run diverged."
+        return _helps_when_a_side_failed(bn_trained, plain_trained)
     differences = [difference(pairwise, bn, plain) for bn in bn_trained
                    for plain in plain_trained]
     differences = [d for d in differences if d.n > 0] or differences
     if not differences[0].has_interval:
-        return ("cannot be said from one seed per variant: the differences below are "
+        return ("cannot be said from the accuracies: fewer than two seeds trained on both "
+                "sides without diverging." if differences[0].n < differences[0].seeds else
+                "cannot be said from one seed per variant: the differences below are "
                 "single runs, comparable with the spread between reruns.")
     if all(d.conclusive and d.mean > 0 for d in differences):
         return ("Yes. Every variant with BatchNormalization has a higher test accuracy than "
@@ -152,3 +179,13 @@ def _helps(with_bn: list[str], without_bn: list[str], pairwise: pd.DataFrame,
         f"{len(helped)} of {len(differences)} comparisons favour BatchNormalization beyond "
         f"the noise, the others do not (see below)." if helped else
         "no comparison shows a difference beyond the seed-to-seed noise."))
+
+
+def _helps_when_a_side_failed(bn_trained: list[str], plain_trained: list[str]) -> str:
+    if bn_trained:
+        return (f"Yes: every run without BatchNormalization diverged, while "
+                f"{', '.join(bn_trained)} trained.")
+    if plain_trained:
+        return (f"No: every run with BatchNormalization diverged, while "
+                f"{', '.join(plain_trained)} trained.")
+    return "cannot be said: every run diverged."

@@ -20,7 +20,7 @@ HISTORY_COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "sec
                    "diverged", "diverged_at_epoch"]
 
 
-def build_model(
+def build_model(  # noqa: PLR0913 (a node: datasets, then the run's bound settings)
     layers: list[dict[str, Any]],
     data: DataParams,
     training: TrainingParams,
@@ -97,7 +97,7 @@ def _check(condition: bool, owner: Any, details: dict[str, Any]) -> None:
         )
 
 
-def train_model(
+def train_model(  # noqa: PLR0913, PLR0917 (a node: datasets, then the run's settings)
     model: Any,
     x_train: np.ndarray,
     y_train: np.ndarray,

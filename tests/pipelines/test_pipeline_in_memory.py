@@ -1,0 +1,125 @@
+"""The wiring, in memory and in seconds (the Kedro starters' pattern): `compare` built for
+a small run matrix, a DataCatalog of in-memory datasets with a few hundred synthetic
+images, run with a runner, and the outputs checked."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+
+from bn_compare.parameters import ProjectParameters
+from bn_compare.pipelines.compare import create_pipeline
+from bn_compare.run_matrix import RunMatrix
+from bn_compare.runner import ThreadRunner
+
+SMALL = {"validation_size": 100, "max_train_images": 300}
+
+
+class KeptDataset(MemoryDataset):
+    """A memory dataset the runner does not empty after its last use (the test reads
+    every output afterwards); models pass by reference, never deep-copied."""
+
+    def __init__(self, data=None):
+        super().__init__(data=data, copy_mode="assign")
+
+    def _release(self) -> None:
+        pass
+
+
+def synthetic_raw(train=400, test=100, seed=0):
+    """Images whose class is the bright band they hold: learnable in a few steps."""
+    rng = np.random.default_rng(seed)
+
+    def images(count):
+        labels = rng.integers(0, 10, count).astype(np.uint8)
+        pixels = rng.integers(0, 60, (count, 28, 28)).astype(np.uint8)
+        for image, label in zip(pixels, labels, strict=True):
+            image[2 * label:2 * label + 3] = 255
+        return pixels, labels
+
+    (train_images, train_labels), (test_images, test_labels) = images(train), images(test)
+    return {"train_images": train_images, "train_labels": train_labels,
+            "test_images": test_images, "test_labels": test_labels}
+
+
+def run_in_memory(base_parameters, runner=None, **sections):
+    """``compare`` for the parameters (conf/base with ``sections`` merged key by key)
+    on synthetic data; returns the catalog after the run."""
+    raw = {**base_parameters, "data": {**base_parameters["data"], **SMALL}}
+    for key, values in sections.items():
+        raw[key] = {**raw.get(key, {}), **values}
+    params = ProjectParameters.model_validate(raw)
+    pipeline = create_pipeline(RunMatrix.from_parameters(raw))
+    datasets = {name: KeptDataset() for name in pipeline.datasets()}
+    catalog = DataCatalog({**datasets, "parameters": KeptDataset(raw)})
+    catalog.save("fashion_mnist_raw", synthetic_raw())
+    typed = {"data": params.data, "training": params.training,
+             "statistics": params.statistics, "variants": raw["variants"]}
+    for name in pipeline.inputs():
+        if name.startswith("params:"):
+            section, *path = name.removeprefix("params:").split(".")
+            value = typed[section]
+            for key in path:
+                value = value[key] if isinstance(value, dict) else getattr(value, key)
+            catalog.save(name, value)
+    (runner or SequentialRunner()).run(pipeline, catalog)
+    return catalog
+
+
+@pytest.fixture(scope="module")
+def two_seeds(base_parameters):
+    return run_in_memory(base_parameters, training={"seeds": [42, 43], "epochs": 2})
+
+
+def test_every_run_is_trained_evaluated_and_collected(two_seeds):
+    table = two_seeds.load("comparison_table")
+    assert list(zip(table["variant"], table["seed"], strict=True)) == [
+        (v, s) for v in ("baseline", "bn_after_activation", "bn_before_activation")
+        for s in (42, 43)]
+    assert table["total_params"].tolist() == [266_610] * 2 + [271_346] * 4
+    assert table["test_accuracy"].between(0, 1).all() and not table["diverged"].any()
+    assert len(two_seeds.load("learning_curve_table")) == 6 * 2
+    assert two_seeds.load("baseline.seed_43.history")["epoch"].tolist() == [1, 2]
+    assert two_seeds.load("bn_after_activation.seed_42.model").count_params() == 271_346
+
+
+def test_statistics_and_report_cover_every_variant(two_seeds):
+    statistics = two_seeds.load("variant_statistics")
+    assert set(statistics["variant"]) == {"baseline", "bn_after_activation",
+                                          "bn_before_activation"}
+    assert (statistics["seeds"] == 2).all()
+    assert len(two_seeds.load("pairwise_differences")) == 3
+    report = two_seeds.load("report")
+    assert "2 seeds per variant" in report and "300 training, 100 validation" in report
+
+
+def test_each_seeds_numbers_do_not_depend_on_the_other_seeds(base_parameters, two_seeds):
+    alone = run_in_memory(base_parameters, training={"seeds": [43], "epochs": 2})
+    both = two_seeds.load("comparison_table")
+    columns = ["variant", "seed", "final_val_accuracy", "test_accuracy", "test_loss"]
+    pd.testing.assert_frame_equal(
+        both[both["seed"] == 43].reset_index(drop=True)[columns],
+        alone.load("comparison_table")[columns], check_exact=True)
+
+
+def test_a_grid_with_an_absurd_learning_rate_reports_the_divergence(base_parameters):
+    catalog = run_in_memory(base_parameters, training={"epochs": 2},
+                            grid={"learning_rate": [0.05, 1e4]})
+    table = catalog.load("comparison_table")
+    assert table.loc[table["learning_rate"] == 1e4, "diverged"].all()
+    assert not table.loc[table["learning_rate"] == 0.05, "diverged"].any()
+    best = catalog.load("best_settings")
+    assert (best["learning_rate"] == 0.05).all()
+    assert "diverged at learning_rate 10000 (1 of 1 runs)" in catalog.load("report")
+
+
+def test_threads_give_the_numbers_of_one_node_at_a_time(base_parameters, two_seeds):
+    threads = run_in_memory(base_parameters, runner=ThreadRunner(max_workers=2),
+                            training={"seeds": [42, 43], "epochs": 2})
+    columns = ["variant", "seed", "final_val_accuracy", "test_accuracy", "test_loss"]
+    pd.testing.assert_frame_equal(threads.load("comparison_table")[columns],
+                                  two_seeds.load("comparison_table")[columns],
+                                  check_exact=True)
