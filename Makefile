@@ -44,8 +44,10 @@ run: data
 smoke: data
 	$(BIN)/kedro run --pipeline=compare --env=smoke
 
+# Two test files at a time (one per core): the kedro runs they start are mostly start-up
+# (TensorFlow's import) and small trainings, which leave a core idle alone.
 test: data browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

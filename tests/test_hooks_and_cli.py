@@ -78,10 +78,11 @@ params = {}
 for f in sorted((PROJECT_ROOT / "conf" / "base").glob("parameters*.yml")):
     params.update(yaml.safe_load(f.read_text()))
 tf_runtime.configure(tf_runtime.TensorFlowSettings(intra_op_threads=2))
-run_in_memory(params, runner=ThreadRunner(), training={"epochs": 1})
+run_in_memory(params, runner=ThreadRunner(), variants=["baseline"],
+              training={"epochs": 1, "seeds": [1, 2]})
 after_threads = (tf.config.threading.get_intra_op_parallelism_threads(),
                  tf_runtime.process_is_shared())
-run_in_memory(params, training={"epochs": 1})
+run_in_memory(params, variants=["baseline"], training={"epochs": 1})
 print("RESULT", after_threads, tf.config.threading.get_intra_op_parallelism_threads())
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False,

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from bn_compare.pipelines.evaluation.nodes import SUMMARY_COLUMNS
-from tests.conftest import OUTPUTS, VARIANTS, kedro, smoke_catalog, version_dirs
+from tests.conftest import OUTPUTS, VARIANTS, kedro, smoke_catalog
 
 pytestmark = pytest.mark.pipeline
 
@@ -73,23 +73,6 @@ def test_second_run_keeps_both_versions_and_params_override_one_key(smoke_projec
     assert older["epoch"].tolist() == [1, 2]
 
 
-def test_bad_layer_fails_before_any_training(smoke_project, tmp_path):
-    project = shutil.copytree(smoke_project, tmp_path / "project")
-    _add_variant(project, "broken", [{"class_name": "Flatten"},
-                                     {"class_name": "Dense", "units": 10, "activaton": "relu"}])
-    before = {p: version_dirs(p) for p in _smoke_outputs(project).rglob("*.*") if p.is_dir()
-              and any(c.is_dir() for c in p.iterdir())}
-    result = kedro(project, "run", "--pipeline=compare", "--env=smoke")
-    assert result.returncode != 0
-    output = result.stdout + result.stderr
-    assert "variants.broken.layers[1] (Dense)" in output
-    assert "activaton" in output
-    assert "Running node" not in output
-    after = {p: version_dirs(p) for p in before}
-    assert after == before
-    assert not (_smoke_outputs(project) / "06_models" / "broken").exists()
-
-
 def test_single_seed_report_renders_and_says_no_intervals(smoke_project):
     catalog = smoke_catalog(smoke_project)
     report = catalog.load("report")
@@ -98,39 +81,6 @@ def test_single_seed_report_renders_and_says_no_intervals(smoke_project):
     assert report.count("data:image/png;base64,") == 2
     statistics = catalog.load("variant_statistics")
     assert (statistics["seeds"] == 1).all() and statistics["ci_low"].isna().all()
-
-
-def test_two_seeds_give_statistics_and_keep_each_seeds_numbers(smoke_project, tmp_path):
-    project = shutil.copytree(smoke_project, tmp_path / "project")
-    (project / "conf" / "smoke" / "parameters_seeds.yml").write_text(
-        yaml.safe_dump({"training": {"seeds": [42, 43]}}))
-    result = kedro(project, "run", "--pipeline=compare", "--env=smoke")
-    assert result.returncode == 0, result.stderr[-5000:]
-
-    catalog = smoke_catalog(project)
-    table = catalog.load("comparison_table")
-    assert list(zip(table["variant"], table["seed"], strict=True)) == [
-        (v, s) for v in VARIANTS for s in (42, 43)]
-    for variant in VARIANTS:
-        assert len(catalog.get(f"{variant}.seed_43.model").list_versions()) == 1
-    # Seed 42's runs are the same runs as in the one-seed smoke run, bit for bit.
-    first = smoke_catalog(smoke_project).load("comparison_table")
-    pd.testing.assert_frame_equal(
-        table[table["seed"] == 42].reset_index(drop=True).drop(columns="seconds_per_epoch"),
-        first.drop(columns="seconds_per_epoch"), check_exact=True)
-
-    statistics = catalog.load("variant_statistics").set_index(["variant", "metric"])
-    test = statistics.loc[("baseline", "test_accuracy")]
-    runs = table.loc[table["variant"] == "baseline", "test_accuracy"]
-    assert (test["seeds"], test["n"]) == (2, 2)
-    assert test["mean"] == pytest.approx(runs.mean())
-    assert test["ci_low"] < test["mean"] < test["ci_high"]
-    pairwise = catalog.load("pairwise_differences")
-    assert pairwise["n"].tolist() == [2, 2, 2]
-    assert pairwise["p_value"].between(0, 1).all()
-    report = catalog.load("report")
-    assert "2 seeds per variant. Intervals are 95% t-intervals" in report
-    assert "Does BatchNormalization help?" in report
 
 
 def test_the_base_run_gives_the_numbers_of_the_code_before_the_grid(smoke_project):
