@@ -7,9 +7,8 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
 # TensorFlow's oneDNN kernels: off. For this network (batch 32, 784-300-100-10) Eigen
-# is as fast, and oneDNN costs ~340 MB more per process (copies of the input arrays,
-# primitive caches). Must be set before TensorFlow is imported; export
-# TF_ENABLE_ONEDNN_OPTS=1 to compare (README, Speed).
+# is as fast, and oneDNN costs memory in every process (README, Speed). Must be set
+# before TensorFlow is imported; export TF_ENABLE_ONEDNN_OPTS=1 to compare.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 # Kedro's ParallelRunner: spawn workers, never fork a process holding TensorFlow.
 os.environ.setdefault("KEDRO_MP_CONTEXT", "spawn")

@@ -1,0 +1,62 @@
+"""The package's shape: no import cycle among its modules, and starting Kedro's CLI or
+building the pipelines imports neither TensorFlow nor Keras."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+
+from tests.conftest import PROJECT_ROOT
+
+PACKAGE = PROJECT_ROOT / "src" / "bn_compare"
+
+
+def _module_name(path):
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path):
+    """The package modules a module imports when it is imported (top level only)."""
+    module = _module_name(path)
+    found = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                package = module.rsplit(".", node.level - (path.name == "__init__.py"))[0]
+                base = f"{package}.{base}" if base else package
+            found |= {base} | {f"{base}.{alias.name}" for alias in node.names}
+    return {name for name in found if name.startswith("bn_compare")}
+
+
+def test_no_import_cycle_among_the_packages_modules():
+    modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph = {name: {i for i in _imports(path) if i in modules and i != name}
+             for name, path in modules.items()}
+
+    def visit(name, trail):
+        assert name not in trail, "import cycle: " + " -> ".join([*trail, name])
+        for child in graph[name]:
+            visit(child, [*trail, name])
+
+    for name in graph:
+        visit(name, [])
+
+
+def test_the_cli_and_the_pipelines_never_load_tensorflow():
+    script = (
+        "import sys\n"
+        "from kedro.framework.startup import bootstrap_project\n"
+        f"bootstrap_project({str(PROJECT_ROOT)!r})\n"
+        "from kedro.framework.project import pipelines\n"
+        "assert len(pipelines['compare'].nodes) > 20\n"
+        "import bn_compare.cli, bn_compare.hooks, bn_compare.runner\n"
+        "print(sorted(m for m in ('tensorflow', 'keras', 'mlflow') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT,
+                            capture_output=True, text=True, check=False, timeout=300)
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stderr[-3000:]
