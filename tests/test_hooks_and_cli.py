@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 
 import click
+import numpy as np
 import pytest
-from kedro.io import DataCatalog, DatasetError, MemoryDataset
+from kedro.io import DataCatalog, DatasetError, MemoryDataset, Version
 from kedro.pipeline import Node, Pipeline
 
 from bn_compare import cli, tf_runtime
@@ -39,7 +41,7 @@ def test_tensorflow_setup_hook_takes_the_runs_training_settings(base_parameters)
 def test_input_check_hook_reports_every_keras_problem(base_parameters):
     bad = _with_training(base_parameters, optimizer="SGDD", loss="nope")
     with pytest.raises(InvalidParametersError) as raised:
-        InputCheckHook().before_pipeline_run(Pipeline([]), _catalog(bad))
+        InputCheckHook().before_pipeline_run({}, Pipeline([]), _catalog(bad))
     assert raised.value.problems == ["training.optimizer: 'SGDD' is not a Keras optimizer name",
                                      "training.loss: 'nope' is not a Keras loss name"]
 
@@ -50,8 +52,29 @@ def test_input_check_hook_checks_the_raw_files_when_the_run_reads_them(base_para
     reads_raw = Pipeline([Node(len, "fashion_mnist_raw", "n", name="count")])
     with pytest.raises(DatasetError, match="not found in"):
         InputCheckHook().before_pipeline_run(
-            reads_raw, _catalog(base_parameters, fashion_mnist_raw=raw))
-    InputCheckHook().before_pipeline_run(Pipeline([]), _catalog(base_parameters))
+            {}, reads_raw, _catalog(base_parameters, fashion_mnist_raw=raw))
+    InputCheckHook().before_pipeline_run({}, Pipeline([]), _catalog(base_parameters))
+
+
+def test_requested_versions_must_exist(base_parameters, tmp_path):
+    from bn_compare.datasets import NumpyDataset
+    from bn_compare.hooks import InvalidRunRequestError
+
+    model = NumpyDataset(filepath=str(tmp_path / "x.npy"), version=Version(None, None))
+    model.save(np.zeros(2))
+    (saved,) = model.list_versions(full_path=False)
+    catalog = _catalog(base_parameters, x=model)
+    InputCheckHook().before_pipeline_run({"load_versions": {"x": saved}}, Pipeline([]),
+                                         catalog)
+    with pytest.raises(InvalidRunRequestError) as raised:
+        InputCheckHook().before_pipeline_run(
+            {"load_versions": {"x": "2020-01-01T00.00.00.000Z", "nope": saved}},
+            Pipeline([]), catalog)
+    assert raised.value.problems == [
+        f"--load-versions x:2020-01-01T00.00.00.000Z: no such version of x; its latest "
+        f"versions: {saved}",
+        f"--load-versions nope:{saved}: 'nope' is not a versioned dataset of this project "
+        f"(see conf/base/catalog.yml)"]
 
 
 def test_memory_release_clears_keras_only_when_no_other_node_shares_the_process():
@@ -109,3 +132,40 @@ def test_the_cli_turns_refused_inputs_into_one_message(monkeypatch):
         cli._run(env="smoke")
     assert raised.value.message == ("Invalid parameters, nothing was run:\n"
                                     "  - training.epochs: must be an integer > 0, got 0")
+
+
+def test_configuration_mistakes_each_get_one_line(tmp_path):
+    (tmp_path / "base").mkdir()
+    (tmp_path / "smoke").mkdir()
+    assert cli.environment_problem("smoke", tmp_path) is None
+    assert cli.environment_problem("smok", tmp_path) == (
+        "Environment 'smok' does not exist: there is no folder conf/smok. The environments "
+        "of this project: base, smoke.")
+    assert cli.runner_problem("bn_compare.runner.ParallelRunner") is None
+    assert cli.runner_problem("SequentialRunner") is None
+    assert cli.runner_problem("Sequential").startswith("--runner=Sequential: no such runner.")
+    duplicate = ValueError("Duplicate keys found in conf/smoke/a.yml and\n"
+                           "conf/smoke/b.yml:\ntraining")
+    assert cli.configuration_problem(duplicate) == (
+        "Configuration error: Duplicate keys found in conf/smoke/a.yml and "
+        "conf/smoke/b.yml: training Nothing was run.")
+    assert cli.configuration_problem(ValueError("a node's own error")) is None
+
+
+class _Unpicklable(Exception):
+    def __init__(self):
+        super().__init__("holds a lock")
+        self.lock = threading.Lock()
+
+
+def _fails():
+    raise _Unpicklable
+
+
+def test_a_dask_task_whose_error_cannot_travel_back_says_so_instead_of_hanging(base_parameters):
+    from bn_compare.runner import _run_task
+
+    node = Node(_fails, None, "out", name="fails")
+    with pytest.raises(RuntimeError, match="fails: _Unpicklable: holds a lock"):
+        _run_task(node, DataCatalog({"out": MemoryDataset()}), False, None,
+                  tf_runtime.TensorFlowSettings())

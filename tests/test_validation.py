@@ -30,3 +30,31 @@ def _params(base_parameters, **sections):
 def test_each_keras_problem_names_the_parameter(base_parameters, sections, message):
     problems = keras_problems(_params(base_parameters, **sections))
     assert any(message in problem for problem in problems), problems
+
+
+def _variant(*layers):
+    return {"v": {"layers": [{"class_name": "Flatten"}, *layers]}}
+
+
+@pytest.mark.parametrize(
+    ("sections", "message"),
+    [
+        ({"variants": _variant({"class_name": "Dense", "units": 5, "activation": "softmax"})},
+         "variants.v.layers[1] (Dense): the model outputs (None, 5), the data has 10 classes "
+         "(data.class_names) and needs (None, 10): one value per class; give the last layer "
+         "units: 10"),
+        ({"variants": _variant({"class_name": "Dense", "units": 10})},
+         "variants.v.layers[1] (Dense): variant v outputs scores that are not probabilities "
+         "(they do not sum to 1), but training.loss 'sparse_categorical_crossentropy' "
+         "expects probabilities: add activation: softmax to the last layer"),
+        ({"variants": {"v": {"layers": [{"class_name": "Dense", "units": 10,
+                                         "activation": "softmax"}]}}},
+         "variants.v.layers[0] (Dense): the model outputs (None, 28, 10)"),
+        ({"training": {"loss": "categorical_crossentropy"}},
+         "training.loss: 'categorical_crossentropy' cannot compare the labels (class indices, "
+         "shape (None,)) with the outputs of variant baseline (None, 10)"),
+    ],
+)
+def test_a_model_that_does_not_fit_the_data_is_refused(base_parameters, sections, message):
+    problems = keras_problems(_params(base_parameters, **sections))
+    assert any(problem.startswith(message) for problem in problems), problems

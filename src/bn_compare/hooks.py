@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
-from kedro.io import DatasetError
+from kedro.io import AbstractVersionedDataset, DatasetError
 
 from bn_compare import tf_runtime
 from bn_compare.parameters import InvalidParametersError, ProjectParameters
@@ -37,12 +37,46 @@ class TensorFlowSetupHook:
         tf_runtime.configure(tf_runtime.TensorFlowSettings.from_training(training))
 
 
+def version_problems(catalog: Any, load_versions: dict[str, str] | None) -> list[str]:
+    """Every ``--load-versions`` entry that names no dataset or no existing version."""
+    problems = []
+    for name, version in (load_versions or {}).items():
+        request = f"--load-versions {name}:{version}"
+        dataset = catalog.get(name) if name in catalog else None
+        if not isinstance(dataset, AbstractVersionedDataset):
+            problems.append(f"{request}: {name!r} is not a versioned dataset of this "
+                            f"project (see conf/base/catalog.yml)")
+            continue
+        try:
+            existing = dataset.list_versions(full_path=False)
+        except DatasetError:
+            existing = []
+        if version not in existing:
+            latest = ", ".join(existing[:3]) if existing else "none yet"
+            problems.append(f"{request}: no such version of {name}; its latest versions: "
+                            f"{latest}")
+    return problems
+
+
+class InvalidRunRequestError(ValueError):
+    """What the run was asked to load does not exist."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("Nothing was run:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
 class InputCheckHook:
-    """Refuse parameters Keras cannot use and bad raw data before the first node runs (in
-    parallel runs, nodes that need no data would otherwise start, and save, right away)."""
+    """Refuse parameters Keras cannot use, versions that do not exist and bad raw data
+    before the first node runs (in parallel runs, nodes that need no data would otherwise
+    start, and save, right away)."""
 
     @hook_impl
-    def before_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any,
+                            catalog: Any) -> None:
+        requested = version_problems(catalog, run_params.get("load_versions"))
+        if requested:
+            raise InvalidRunRequestError(requested)
         parameters = run_parameters(catalog)
         pool = active_worker_pool()
         # With a worker pool, Keras' checks run there (TensorFlow is loaded there) while

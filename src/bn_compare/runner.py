@@ -36,13 +36,15 @@ from kedro.runner import ParallelRunner as KedroParallelRunner
 from kedro.runner import ThreadRunner as KedroThreadRunner
 from kedro.runner.task import Task
 
-from bn_compare import tf_runtime
+from bn_compare import interruption, tf_runtime
+from bn_compare.interruption import RunInterrupted, TrainingInterrupted
 from bn_compare.parameters import ProjectParameters
 from bn_compare.scheduling import TrainingProgress, node_costs, priorities
 from bn_compare.tf_runtime import TensorFlowSettings
 from bn_compare.validation import keras_problems
 
 DASK_ADDRESS_ENV = "BN_COMPARE_DASK_ADDRESS"
+STOP_GRACE_SECONDS = 10  # for running nodes to stop after Ctrl-C, before they are abandoned
 
 
 def threads_per_worker(workers: int, cores: int | None = None) -> int:
@@ -75,8 +77,34 @@ class _LongestFirst:
     def _sharing(self, workers: int) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()
 
+    def _request_stop(self) -> None:
+        interruption.request_stop()
+
+    def _abandon(self, futures: set[Future]) -> None:
+        """Nodes still running after the grace period (none stop that slowly here)."""
+
+    def _interrupted(self, running: dict[Future, Node], done: int,
+                     total: int) -> RunInterrupted:
+        """Ctrl-C: ask the running trainings to stop at their next chunk of steps, let
+        the other running nodes finish, start nothing more, and say what happened."""
+        self._request_stop()
+        finished, late = wait(running, timeout=STOP_GRACE_SECONDS)
+        stopped = [str(f.exception()) for f in finished
+                   if isinstance(f.exception(), TrainingInterrupted)]
+        done += sum(1 for f in finished if f.exception() is None)
+        stopped += [f"{running[f].name} (abandoned after {STOP_GRACE_SECONDS} s)"
+                    for f in late]
+        self._abandon(late)
+        return RunInterrupted(
+            f"stopped {'; '.join(stopped) if stopped else 'no training'}; {done} of "
+            f"{total} nodes had completed. Every file written is complete and versioned; "
+            f"nothing of the stopped nodes was saved. Run the same command again (add "
+            f"--only-missing-outputs to keep what completed).")
+
     def _run(self, pipeline: Pipeline, catalog: Any, hook_manager: Any = None,
              run_id: str | None = None) -> None:
+        interruption.reset()
+        interruption.quiet_stopped_nodes()
         nodes = pipeline.nodes
         self._validate_catalog(catalog)
         self._validate_nodes(nodes)
@@ -91,30 +119,33 @@ class _LongestFirst:
         workers = self._get_required_workers_count(pipeline)
         todo, done_nodes, running = set(nodes), set(), {}
         with self._get_executor(workers) as executor, self._sharing(workers):
-            while todo or running:
-                ready = sorted((n for n in todo if dependencies[n] <= done_nodes),
-                               key=lambda n: (-rank[n], position[n]))
-                for node in ready[: workers - len(running)]:
-                    todo.discard(node)
-                    task = Task(node=node, catalog=catalog, hook_manager=hook_manager,
-                                is_async=self._is_async, run_id=run_id)
-                    running[self._submit(executor, task, settings, workers)] = node
-                if not running:
-                    self._raise_runtime_error(todo, done_nodes, set(ready), None)
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    node = running.pop(future)
-                    try:
-                        future.result()
-                    except Exception:
-                        self._suggest_resume_scenario(pipeline, done_nodes, catalog)
-                        raise
-                    done_nodes.add(node)
-                    self._logger.info("Completed node: %s", node.name)
-                    self._logger.info("Completed %d out of %d tasks", len(done_nodes),
-                                      len(nodes))
-                    self._release_datasets(node, catalog, load_counts, pipeline)
-                    progress.node_done(node)
+            try:
+                while todo or running:
+                    ready = sorted((n for n in todo if dependencies[n] <= done_nodes),
+                                   key=lambda n: (-rank[n], position[n]))
+                    for node in ready[: workers - len(running)]:
+                        todo.discard(node)
+                        task = Task(node=node, catalog=catalog, hook_manager=hook_manager,
+                                    is_async=self._is_async, run_id=run_id)
+                        running[self._submit(executor, task, settings, workers)] = node
+                    if not running:
+                        self._raise_runtime_error(todo, done_nodes, set(ready), None)
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        node = running.pop(future)
+                        try:
+                            future.result()
+                        except Exception:
+                            self._suggest_resume_scenario(pipeline, done_nodes, catalog)
+                            raise
+                        done_nodes.add(node)
+                        self._logger.info("Completed node: %s", node.name)
+                        self._logger.info("Completed %d out of %d tasks", len(done_nodes),
+                                          len(nodes))
+                        self._release_datasets(node, catalog, load_counts, pipeline)
+                        progress.node_done(node)
+            except KeyboardInterrupt:
+                raise self._interrupted(running, len(done_nodes), len(nodes)) from None
 
 
 class ThreadRunner(_LongestFirst, KedroThreadRunner):
@@ -132,7 +163,8 @@ class ThreadRunner(_LongestFirst, KedroThreadRunner):
         return executor.submit(task)
 
 
-def _start_worker() -> None:
+def _start_worker(stop: Any) -> None:
+    interruption.use_event(stop)
     # Paid once per worker, while the other workers start and the first nodes run.
     import tensorflow  # noqa: F401
 
@@ -171,10 +203,11 @@ class ParallelRunner(_LongestFirst, KedroParallelRunner):
     def __init__(self, max_workers: int | None = None, is_async: bool = False):
         global _active_pool  # noqa: PLW0603
         super().__init__(max_workers=max_workers, is_async=is_async)
+        context = multiprocessing.get_context("spawn")
+        self._stop = context.Event()  # Ctrl-C in this process stops the workers' trainings
         self._pool = ProcessPoolExecutor(
-            max_workers=self._max_workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_worker,
+            max_workers=self._max_workers, mp_context=context,
+            initializer=_start_worker, initargs=(self._stop,),
         )
         for _ in range(self._max_workers):
             self._pool.submit(_ready)
@@ -202,6 +235,15 @@ class ParallelRunner(_LongestFirst, KedroParallelRunner):
 
     def _get_executor(self, max_workers: int) -> Executor:
         return self._pool
+
+    def _request_stop(self) -> None:
+        super()._request_stop()
+        self._stop.set()
+
+    def _abandon(self, futures: set[Future]) -> None:
+        if futures:  # ProcessPoolExecutor has no public way to stop a running task
+            for process in list(self._pool._processes.values()):
+                process.terminate()
 
     def _run(self, pipeline: Pipeline, catalog: Any, hook_manager: Any = None,
              run_id: str | None = None) -> None:
@@ -329,9 +371,18 @@ class DaskRunner(AbstractRunner):
                     key=f"{node.name}-{uuid.uuid4().hex[:8]}", pure=False,
                     priority=rank[node],
                 )
-            total = len(futures)
-            for done, future in enumerate(as_completed(futures.values()), start=1):
-                node = future.result()  # re-raises a node's error here
-                self._logger.info("Completed node: %s", node.name)
-                self._logger.info("Completed %d out of %d tasks", done, total)
-                progress.node_done(node)
+            total, done = len(futures), 0
+            try:
+                for future in as_completed(futures.values()):
+                    node = future.result()  # re-raises a node's error here
+                    done += 1
+                    self._logger.info("Completed node: %s", node.name)
+                    self._logger.info("Completed %d out of %d tasks", done, total)
+                    progress.node_done(node)
+            except KeyboardInterrupt:
+                client.cancel(list(futures.values()))
+                raise RunInterrupted(
+                    f"cancelled every Dask task not finished; {done} of {total} nodes had "
+                    f"completed (a LocalCluster's workers are stopped with it). Every "
+                    f"file written is complete and versioned. Run the same command again "
+                    f"(add --only-missing-outputs to keep what completed).") from None

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from bn_compare import interruption
+
 EpochCallback = Callable[[int, dict[str, float], float], None]
 
 
@@ -136,7 +138,8 @@ def train_epochs(  # noqa: PLR0913 (model.fit's options, keyword-only)
 
     With a ``guard``, training stops as soon as it says the run diverged (at the end of
     the chunk of steps where the loss became NaN); that epoch is the last one
-    returned."""
+    returned. When the run is interrupted (Ctrl-C), ``interruption.TrainingInterrupted``
+    is raised at the end of the chunk."""
     rng = np.random.default_rng(seed)
     train_chunk = _chunk_trainer(model, batch_size, x.shape[1:], y.dtype, jit_compile)
     test_batch = _chunk_tester(model, x.shape[1:], y.dtype)
@@ -149,6 +152,7 @@ def train_epochs(  # noqa: PLR0913 (model.fit's options, keyword-only)
         for first in range(0, len(x), chunk_rows):
             rows = order[first:first + chunk_rows]
             train_chunk(np.asarray(x[rows], dtype=np.float32), y[rows])
+            interruption.check(f"epoch {epoch + 1}/{epochs}")
             if guard is not None and guard.after_steps(epoch, _loss(model)):
                 break
         logs = _metric_results(model)

@@ -1,5 +1,7 @@
 """The checks of the parameters that need Keras, done before any node runs: layer
-classes and arguments, optimizer and loss names (grid values included).
+classes and arguments, optimizer and loss names (grid values included), and whether each
+variant's model fits the data and the loss (one output of one value per class;
+probabilities where the loss expects them).
 
 The rest of the parameters (types, ranges, names) is declared and checked in
 ``parameters``. Every problem is reported at once, each naming the parameter path and
@@ -9,6 +11,8 @@ the value.
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as np
 
 from bn_compare.model_spec import VariantSpecError, build_sequential
 from bn_compare.parameters import ProjectParameters
@@ -36,15 +40,62 @@ def check_keras_names(params: ProjectParameters) -> list[str]:
 
 
 def check_variants(params: ProjectParameters) -> list[str]:
-    """Each variant builds on the data's image shape."""
+    """Each variant builds on the data's image shape, and fits the data and the loss."""
     problems = []
     for name, variant in params.variants.items():
         try:
-            build_sequential(variant.layers, params.data.image_shape, name=name,
-                             where=f"variants.{name}.layers")
+            model = build_sequential(variant.layers, params.data.image_shape, name=name,
+                                     where=f"variants.{name}.layers")
         except VariantSpecError as error:
             problems.append(str(error))
+            continue
+        problems += check_fit(name, model, params)
     return problems
+
+
+def check_fit(name: str, model: Any, params: ProjectParameters) -> list[str]:
+    """The model gives one value per class, and every loss of the run can compare its
+    outputs with the labels (class indices); losses that expect probabilities get them."""
+    classes = len(params.data.class_names)
+    last = len(params.variants[name].layers) - 1
+    layer = f"variants.{name}.layers[{last}] ({params.variants[name].layers[last]['class_name']})"
+    shape = model.output_shape
+    if isinstance(shape, list) or len(shape) != 2 or shape[-1] != classes:  # noqa: PLR2004
+        return [f"{layer}: the model outputs {_shape(shape)}, the data has {classes} classes "
+                f"(data.class_names) and needs (None, {classes}): one value per class; "
+                f"give the last layer units: {classes}"]
+    sample = np.random.default_rng(0).random((4, *params.data.image_shape), dtype=np.float32)
+    outputs = np.asarray(model(sample, training=False))
+    labels = np.arange(len(sample)) % classes
+    probabilities = bool((outputs >= 0).all() and np.allclose(outputs.sum(axis=1), 1,
+                                                                atol=1e-3))
+    keras_module = keras()
+    problems = []
+    for path, loss in dict.fromkeys(_names(params, "loss")):
+        try:
+            function = keras_module.losses.get(loss)
+        except (ValueError, TypeError):
+            continue  # named by check_keras_names
+        try:
+            value = np.asarray(function(labels, outputs))
+        except Exception as error:  # Keras raises ValueError, InvalidArgumentError, ...
+            problems.append(f"{path}: {loss!r} cannot compare the labels (class indices, "
+                            f"shape (None,)) with the outputs of variant {name} "
+                            f"{_shape(shape)}: {str(error).splitlines()[0][:160]}")
+            continue
+        if ("crossentropy" in str(loss) and not getattr(function, "from_logits", False)
+                and not probabilities):
+            problems.append(f"{layer}: variant {name} outputs scores that are not "
+                            f"probabilities (they do not sum to 1), but {path} {loss!r} "
+                            f"expects probabilities: add activation: softmax to the last "
+                            f"layer")
+        elif not np.isfinite(value).all():
+            problems.append(f"{path}: {loss!r} gives no finite value for variant {name}")
+    return problems
+
+
+def _shape(shape: Any) -> str:
+    return str(tuple(shape)) if not isinstance(shape, list) else f"{len(shape)} outputs"
 
 
 def keras_problems(params: ProjectParameters) -> list[str]:

@@ -32,7 +32,7 @@ def run_refused(project, *args):
     before = manifest(project)
     result = kedro(project, "run", "--pipeline=compare", "--env=smoke", *args)
     output = result.stdout + result.stderr
-    assert result.returncode != 0, output[-3000:]
+    assert result.returncode == 1, output[-3000:]
     assert "Traceback" not in output, output[-3000:]
     assert "Running node" not in output  # no node started, not even the split
     assert manifest(project) == before  # no new version, nothing rewritten
@@ -101,3 +101,46 @@ def test_missing_raw_files_say_where_it_looked_and_what_to_do(project):
         path.unlink()
     assert "not found in" in output and "fashion-mnist" in output
     assert "apt-get install dataset-fashion-mnist" in output
+
+
+def test_a_model_that_does_not_fit_the_data(project):
+    output = with_params_file(project, {"variants": {"five": {"layers": [
+        {"class_name": "Flatten"},
+        {"class_name": "Dense", "units": 5, "activation": "softmax"}]}}})
+    assert ("variants.five.layers[1] (Dense): the model outputs (None, 5), the data has 10 "
+            "classes (data.class_names) and needs (None, 10)") in output
+
+
+def test_a_requested_version_that_does_not_exist(project):
+    (latest, *_) = smoke_versions(project, "06_models/baseline/seed_42/model.keras")
+    output = run_refused(project, "--load-versions=baseline.seed_42.model:"
+                                  "2020-01-01T00.00.00.000Z")
+    assert ("--load-versions baseline.seed_42.model:2020-01-01T00.00.00.000Z: no such "
+            f"version of baseline.seed_42.model; its latest versions: {latest}") in output
+
+
+def test_a_yaml_syntax_error_is_one_line_with_file_line_and_column(project):
+    path = project / "conf" / "smoke" / "parameters_typo.yml"
+    path.write_text("training:\n  epochs: 3\n  batch_size: [32\n")
+    try:
+        output = run_refused(project)
+    finally:
+        path.unlink()
+    (line,) = [line for line in output.splitlines() if "Error" in line]
+    assert line.startswith("Error: Configuration error in conf/smoke/parameters_typo.yml, "
+                           "line 4, column 1: expected ',' or ']'")
+
+
+def test_an_environment_that_does_not_exist(project):
+    before = manifest(project)
+    result = kedro(project, "run", "--env=doesnotexist")
+    assert result.returncode == 1 and manifest(project) == before
+    assert ("Error: Environment 'doesnotexist' does not exist: there is no folder "
+            "conf/doesnotexist. The environments of this project: base, local, ") in (
+        result.stderr)
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def smoke_versions(project, relative):
+    folder = project / "data" / "smoke" / relative
+    return sorted((p.name for p in folder.iterdir() if p.is_dir()), reverse=True)

@@ -5,8 +5,8 @@ this replaces in the catalog), with two differences that matter here:
 
 - Keras is imported only when a model is loaded or saved, so building the catalog
   (``kedro viz``, the runner's main process) never imports TensorFlow.
-- The file is written to a temporary name beside the target and renamed into place, so
-  a run killed mid-write never leaves a truncated file as the latest version.
+- The file is written atomically (``atomic.written_atomically``): a run killed
+  mid-write never leaves a truncated file as the latest version.
 
 Models load with ``safe_mode=True``: a ``.keras`` file cannot run code on load.
 """
@@ -21,6 +21,7 @@ from kedro.io.core import DatasetError
 
 from bn_compare import tf_runtime
 
+from .atomic import written_atomically
 from .versioned_file import VersionedFileDataset
 
 
@@ -55,4 +56,5 @@ class KerasModelDataset(VersionedFileDataset):
             local = Path(tempdir) / "model.keras"
             with tf_runtime.KERAS_STATE_LOCK:
                 keras.saving.save_model(data, str(local), **self._save_args)
-            self._write_atomically(lambda stream: stream.write(local.read_bytes()))
+            with written_atomically(self) as path:
+                self._fs.put(str(local), path)

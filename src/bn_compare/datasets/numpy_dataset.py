@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from kedro.io.core import DatasetError
 
+from .atomic import written_atomically
 from .versioned_file import VersionedFileDataset
 
 
@@ -36,4 +37,5 @@ class NumpyDataset(VersionedFileDataset):
             raise DatasetError(
                 f"NumpyDataset saves numpy arrays, got {type(data).__name__}"
             )
-        self._write_atomically(lambda stream: np.save(stream, data, allow_pickle=False))
+        with written_atomically(self) as path, self._fs.open(path, "wb") as stream:
+            np.save(stream, data, allow_pickle=False)

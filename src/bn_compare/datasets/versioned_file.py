@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import copy
-import uuid
-from collections.abc import Callable
 from pathlib import PurePosixPath
-from typing import Any, BinaryIO
+from typing import Any
 
 import fsspec
 from kedro.io.core import (
@@ -19,12 +17,10 @@ from kedro.io.core import (
 
 
 class VersionedFileDataset(AbstractVersionedDataset[Any, Any]):
-    """One file on any fsspec filesystem, versioned, written atomically.
+    """One file on any fsspec filesystem, versioned.
 
-    Subclasses implement ``load`` and ``save`` with ``_load_path()`` and
-    ``_write_atomically()``: the bytes go to a temporary name beside the target and are
-    renamed into place, so an interrupted run never leaves a half-written file as the
-    latest version.
+    Subclasses implement ``load`` with ``_load_path()``, and ``save`` inside
+    ``atomic.written_atomically(self)``.
     """
 
     def __init__(  # noqa: PLR0913
@@ -65,18 +61,6 @@ class VersionedFileDataset(AbstractVersionedDataset[Any, Any]):
 
     def _load_path(self) -> str:
         return get_filepath_str(self._get_load_path(), self._protocol)
-
-    def _write_atomically(self, write: Callable[[BinaryIO], None]) -> None:
-        save_path = get_filepath_str(self._get_save_path(), self._protocol)
-        partial = f"{save_path}.{uuid.uuid4().hex}.partial"
-        try:
-            with self._fs.open(partial, "wb") as stream:
-                write(stream)
-            self._fs.mv(partial, save_path)
-        finally:
-            if self._fs.exists(partial):
-                self._fs.rm(partial)
-        self._invalidate_cache()
 
     def _exists(self) -> bool:
         try:

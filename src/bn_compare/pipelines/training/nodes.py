@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bn_compare import interruption
 from bn_compare.model_spec import build_sequential
 from bn_compare.parameters import DataParams, TrainingParams
 from bn_compare.tf_runtime import KERAS_STATE_LOCK, seeded_keras
@@ -126,6 +127,26 @@ def train_model(  # noqa: PLR0913, PLR0917 (a node: datasets, then the run's set
     label = label or f"{model.name} seed {seed}"
     log = EpochLog(label, training.epochs)
     guard = DivergenceGuard.for_model(model, training.loss)
+    try:
+        history = _train(model, (x_train, y_train, x_valid, y_valid), training, seed=seed,
+                         watchers=(log, guard))
+    except interruption.TrainingInterrupted as stopped:
+        raise interruption.TrainingInterrupted(f"{label} at {stopped}") from None
+    history.insert(0, "epoch", np.arange(1, len(history) + 1))
+    history["seconds"] = log.seconds
+    history["diverged"] = guard.diverged
+    history["diverged_at_epoch"] = pd.array([guard.epoch] * len(history), dtype="Int64")
+    if guard.diverged:
+        logger.warning("%s diverged at epoch %d/%d (%s): training stopped, the run is "
+                       "recorded as diverged", label, guard.epoch, training.epochs,
+                       guard.reason)
+    return model, history[HISTORY_COLUMNS]
+
+
+def _train(model: Any, data: tuple[np.ndarray, ...], training: TrainingParams, *,
+           seed: int, watchers: tuple[EpochLog, DivergenceGuard]) -> pd.DataFrame:
+    x_train, y_train, x_valid, y_valid = data
+    log, guard = watchers
     if training.loop == "keras_fit":
         # fit shuffles with TensorFlow's global seed: one fit at a time per process.
         with KERAS_STATE_LOCK:
@@ -136,24 +157,13 @@ def train_model(  # noqa: PLR0913, PLR0917 (a node: datasets, then the run's set
                 validation_batch_size=training.eval_batch_size, shuffle=True, verbose=0,
                 callbacks=[log.keras_callback(keras, guard)],
             )
-        history = pd.DataFrame(fitted.history)
-    else:
-        history = pd.DataFrame(train_epochs(
-            model, x_train, y_train, x_valid, y_valid, epochs=training.epochs,
-            batch_size=training.batch_size,
-            steps_per_execution=training.steps_per_execution,
-            eval_batch_size=training.eval_batch_size, seed=seed,
-            jit_compile=training.jit_compile, on_epoch_end=log, guard=guard,
-        ))
-    history.insert(0, "epoch", np.arange(1, len(history) + 1))
-    history["seconds"] = log.seconds
-    history["diverged"] = guard.diverged
-    history["diverged_at_epoch"] = pd.array([guard.epoch] * len(history), dtype="Int64")
-    if guard.diverged:
-        logger.warning("%s diverged at epoch %d/%d (%s): training stopped, the run is "
-                       "recorded as diverged", label, guard.epoch, training.epochs,
-                       guard.reason)
-    return model, history[HISTORY_COLUMNS]
+        return pd.DataFrame(fitted.history)
+    return pd.DataFrame(train_epochs(
+        model, x_train, y_train, x_valid, y_valid, epochs=training.epochs,
+        batch_size=training.batch_size, steps_per_execution=training.steps_per_execution,
+        eval_batch_size=training.eval_batch_size, seed=seed,
+        jit_compile=training.jit_compile, on_epoch_end=log, guard=guard,
+    ))
 
 
 class EpochLog:
@@ -182,6 +192,7 @@ class EpochLog:
                 self._epoch, self._start = epoch, time.perf_counter()
 
             def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+                interruption.check(f"epoch {self._epoch + 1}/{log.epochs}")
                 if guard.after_steps(self._epoch, float((logs or {}).get("loss", 0.0))):
                     self.model.stop_training = True
 
