@@ -10,15 +10,16 @@ export KEDRO_DISABLE_TELEMETRY := 1
 export MPLBACKEND := Agg
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help install data browser run smoke test lint bench viz
+.PHONY: help install data browser run smoke test lint bench viz mlflow
 
 help:
-	@echo "make run     full comparison on the real Fashion-MNIST (kedro run --pipeline=compare)"
+	@echo "make run     full comparison on the real Fashion-MNIST (kedro run --pipelines=compare)"
 	@echo "make smoke   the same, small and fast (--env=smoke)"
 	@echo "make test    the test suite"
 	@echo "make lint    ruff (the Kedro starters' rules, pyproject.toml)"
 	@echo "make bench   speed benchmark against the notebook's code"
 	@echo "make viz     kedro viz on http://127.0.0.1:4141"
+	@echo "make mlflow  the MLflow UI of the project's runs on http://127.0.0.1:5000"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,10 +40,10 @@ browser:
 	  else echo "chromium is missing: install Debian's chromium package (the browser test needs it)"; fi; }
 
 run: data
-	$(BIN)/kedro run --pipeline=compare
+	$(BIN)/kedro run --pipelines=compare
 
 smoke: data
-	$(BIN)/kedro run --pipeline=compare --env=smoke
+	$(BIN)/kedro run --pipelines=compare --env=smoke
 
 # Two test files at a time (one per core): the kedro runs they start are mostly start-up
 # (TensorFlow's import) and small trainings, which leave a core idle alone.
@@ -58,3 +59,8 @@ bench: data
 viz: $(STAMP)
 	$(BIN)/kedro viz run --host 127.0.0.1 --port 4141 --no-browser
 
+# The MLflow UI of the project's tracking store (mlflow.db, artifacts in mlartifacts/).
+MLFLOW_PORT ?= 5000
+mlflow: $(STAMP)
+	$(BIN)/mlflow server --backend-store-uri sqlite:///$(CURDIR)/mlflow.db \
+	  --default-artifact-root $(CURDIR)/mlartifacts --host 127.0.0.1 --port $(MLFLOW_PORT)

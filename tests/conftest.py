@@ -113,3 +113,31 @@ def smoke_catalog(project: Path):
     bootstrap_project(project)
     with KedroSession.create(project_path=project, env="smoke") as session:
         return session.load_context().catalog
+
+
+def tracked_runs(store_uri: str, experiment: str = "bn-compare") -> list:
+    """Every kedro run tracked in the store, newest first: (parent, {namespace: child})."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(store_uri)
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
+        return []
+    runs = client.search_runs([found.experiment_id], order_by=["attributes.start_time DESC"])
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    return [(parent, {r.data.tags["bn_compare.namespace"]: r for r in runs
+                      if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id})
+            for parent in parents]
+
+
+def metric_histories(store_uri: str, run) -> dict[str, list[float]]:
+    from mlflow import MlflowClient
+
+    client = MlflowClient(store_uri)
+    return {name: [m.value for m in sorted(client.get_metric_history(run.info.run_id, name),
+                                           key=lambda m: m.step)]
+            for name in ("loss", "accuracy", "val_loss", "val_accuracy")}
+
+
+def project_store(project: Path) -> str:
+    return f"sqlite:///{(project / 'mlflow.db').resolve()}"

@@ -35,20 +35,26 @@ def test_the_runner_loop_helpers_used_by_runner_LongestFirst():
     assert "ready = {n for n in todo_nodes if node_dependencies[n] <= done_nodes}" in source
 
 
-def test_a_parallel_task_makes_its_own_hook_manager():
-    # bn_compare/runner.py, ParallelRunner._run passes no hook manager to its tasks.
-    source = inspect.getsource(Task.execute)
-    assert "if self.parallel:" in source and "_run_node_synchronization" in source
-
-
-def test_the_hook_manager_helpers_used_on_dask_workers():
-    # bn_compare/runner.py, _run_task.
+def test_the_hook_manager_helpers_used_in_worker_processes():
+    # bn_compare/runner.py, _project_hook_manager (ParallelRunner and Dask workers).
     from kedro.framework.hooks import manager
 
     assert _parameters(manager._register_hooks) == ["hook_manager", "hooks"]
     assert _parameters(manager._register_hooks_entry_points) == ["hook_manager",
                                                                  "disabled_plugins"]
     assert _parameters(manager._create_hook_manager) == []
+
+
+def test_the_missing_outputs_rule_used_by_the_tracking_hook():
+    # bn_compare/tracking.py, trained_namespaces(): which trainings --only-missing-outputs
+    # keeps, decided as the runner decides it.
+    from kedro.runner import runner
+
+    assert _parameters(runner._build_node_children_map) == ["pipeline"]
+    assert _parameters(runner._determine_nodes_to_run) == [
+        "sorted_nodes", "catalog", "node_children", "logger"]
+    source = inspect.getsource(AbstractRunner._filter_pipeline_for_missing_outputs)
+    assert "_determine_nodes_to_run(" in source and "sorted_nodes.reverse()" in source
 
 
 def test_the_run_command_reused_by_the_project_cli():

@@ -32,6 +32,7 @@ from omegaconf.errors import OmegaConfBaseException
 from bn_compare.hooks import InvalidRunRequestError
 from bn_compare.interruption import RunInterrupted
 from bn_compare.parameters import InvalidParametersError
+from bn_compare.tracking import TrackingConfigError, TrackingLostError
 
 DEFAULT_RUNNER = "bn_compare.runner.ThreadRunner"
 INTERRUPTED_EXIT_CODE = 130  # 128 + SIGINT, what shells report for Ctrl-C
@@ -100,7 +101,8 @@ def _run(verbose: bool = False, **kwargs):
         raise click.ClickException(problem)
     try:
         return kedro_run.callback(**kwargs)
-    except (InvalidParametersError, InvalidRunRequestError, DatasetError) as error:
+    except (InvalidParametersError, InvalidRunRequestError, DatasetError,
+            TrackingConfigError, TrackingLostError) as error:
         _refuse(str(error), verbose)
     except (RunInterrupted, KeyboardInterrupt) as error:
         logger.debug("Run interrupted", exc_info=True)

@@ -153,6 +153,16 @@ class StatisticsParams(Section):
                                                  "must be a number with 0 < x <= 1")] = 0.85
 
 
+class TrackingParams(Section):
+    """Experiment tracking in MLflow (see ``tracking``): on by default, into a SQLite
+    store in the project (``mlflow.db``, artifacts in ``mlartifacts/``)."""
+
+    enabled: Flag = True
+    uri: Annotated[str | None, _check(lambda v: v is None or (isinstance(v, str) and v),
+                                      "must be an MLflow tracking URI")] = None
+    experiment: Name = "bn-compare"
+
+
 class VariantParams(Section):
     """A variant: its Keras layers, each ``{class_name: ..., **kwargs}`` (the layer
     classes and arguments are checked with Keras, in ``validation``)."""
@@ -209,6 +219,7 @@ class ProjectParameters(Section):
     variants: Annotated[dict[str, VariantParams], BeforeValidator(_variant_names)] = Field(
         default_factory=dict, validate_default=True)
     grid: GridParams = GridParams()
+    tracking: TrackingParams = TrackingParams()
 
 
 def _path(location: tuple[Any, ...]) -> str:

@@ -20,6 +20,7 @@ by default, or an existing scheduler for a cluster of machines.
 from __future__ import annotations
 
 import contextlib
+import functools
 import multiprocessing
 import os
 import pickle
@@ -66,8 +67,8 @@ class _LongestFirst:
     Kedro internals used here (``tests/test_kedro_internals.py`` fails when an upgrade
     changes them): ``Task``, ``_validate_catalog``, ``_validate_nodes``,
     ``_set_manager_datasets``, ``_get_required_workers_count``, ``_release_datasets``,
-    ``_suggest_resume_scenario`` and ``_raise_runtime_error``; in ``_run_task``, Kedro's
-    hook manager helpers.
+    ``_suggest_resume_scenario`` and ``_raise_runtime_error``; in
+    ``_project_hook_manager``, Kedro's hook manager helpers.
     """
 
     def _submit(self, executor: Executor, task: Task, settings: TensorFlowSettings,
@@ -175,7 +176,29 @@ def _ready() -> None:
 
 def _execute_in_worker(task: Task, settings: TensorFlowSettings) -> Node:
     tf_runtime.configure(settings)
+    task.hook_manager = _project_hook_manager()
     return task.execute()
+
+
+@functools.cache
+def _project_hook_manager() -> Any:
+    """The project's hooks in a worker process: the project configured, its hooks
+    registered, once per process. Not ``Task(parallel=True)``: in a worker that has the
+    project configured it reconfigures Kedro's logging with itself, a recursion, on
+    every task."""
+    from kedro.framework.hooks.manager import (
+        _create_hook_manager,
+        _register_hooks,
+        _register_hooks_entry_points,
+    )
+    from kedro.framework.project import configure_project
+    from kedro.framework.project import settings as project_settings
+
+    configure_project(__package__)
+    hook_manager = _create_hook_manager()
+    _register_hooks(hook_manager, project_settings.HOOKS)
+    _register_hooks_entry_points(hook_manager, project_settings.DISABLE_HOOKS_FOR_PLUGINS)
+    return hook_manager
 
 
 def _check_in_worker(parameters: ProjectParameters, settings: TensorFlowSettings) -> list[str]:
@@ -247,12 +270,11 @@ class ParallelRunner(_LongestFirst, KedroParallelRunner):
 
     def _run(self, pipeline: Pipeline, catalog: Any, hook_manager: Any = None,
              run_id: str | None = None) -> None:
-        # Each task makes its own hook manager in its worker, as in Kedro's ParallelRunner.
+        # The main process's hook manager does not travel: each worker has its own.
         super()._run(pipeline, catalog, None, run_id)
 
     def _submit(self, executor: Executor, task: Task, settings: TensorFlowSettings,
                 workers: int) -> Future:
-        task.parallel = True
         return executor.submit(_execute_in_worker, task, self._worker_settings(settings))
 
     def __del__(self) -> None:
@@ -265,25 +287,11 @@ def _run_task(
     node: Node, catalog: Any, is_async: bool, run_id: str | None,
     settings: TensorFlowSettings, *dependencies: Any,
 ) -> Node:
-    """Run one node on a Dask worker: the project is configured there first, and the
-    project's hooks registered (not ``Task(parallel=True)``: in a Dask worker it would
-    reconfigure Kedro's logging with itself, a recursion, on every task)."""
-    from kedro.framework.hooks.manager import (
-        _create_hook_manager,
-        _register_hooks,
-        _register_hooks_entry_points,
-    )
-    from kedro.framework.project import configure_project
-    from kedro.framework.project import settings as project_settings
-
+    """Run one node on a Dask worker, with the project's hooks."""
     tf_runtime.configure(settings)
-    configure_project(__package__)
-    hook_manager = _create_hook_manager()
-    _register_hooks(hook_manager, project_settings.HOOKS)
-    _register_hooks_entry_points(hook_manager, project_settings.DISABLE_HOOKS_FOR_PLUGINS)
     try:
         return Task(node=node, catalog=catalog, is_async=is_async,
-                    hook_manager=hook_manager, run_id=run_id).execute()
+                    hook_manager=_project_hook_manager(), run_id=run_id).execute()
     except Exception as error:
         try:
             pickle.dumps(error)

@@ -4,8 +4,10 @@ from kedro.config import OmegaConfigLoader
 
 from bn_compare.context import ProjectContext
 from bn_compare.hooks import InputCheckHook, MemoryReleaseHook, TensorFlowSetupHook
+from bn_compare.tracking import TrackingHook
 
-HOOKS = (TensorFlowSetupHook(), InputCheckHook(), MemoryReleaseHook())
+# Before a run: TensorFlow set up (tryfirst), the input checked, then MLflow (trylast).
+HOOKS = (TensorFlowSetupHook(), TrackingHook(), InputCheckHook(), MemoryReleaseHook())
 
 CONTEXT_CLASS = ProjectContext
 

@@ -22,10 +22,13 @@ def project(smoke_project, tmp_path_factory):
 
 
 def manifest(project):
-    """Every output file with its size and modification time."""
+    """Every output file, the MLflow store's included, with its size and modification
+    time."""
+    files = [*(project / "data").rglob("*"), project / "mlflow.db",
+             *(project / "mlartifacts").rglob("*")]
+    assert (project / "mlflow.db").is_file()  # the smoke run was tracked
     return {str(p.relative_to(project)): (p.stat().st_size, p.stat().st_mtime_ns)
-            for p in (project / "data").rglob("*") if p.is_file()
-            and RAW not in str(p.relative_to(project))}
+            for p in files if p.is_file() and RAW not in str(p.relative_to(project))}
 
 
 def run_refused(project, *args):
@@ -35,7 +38,7 @@ def run_refused(project, *args):
     assert result.returncode == 1, output[-3000:]
     assert "Traceback" not in output, output[-3000:]
     assert "Running node" not in output  # no node started, not even the split
-    assert manifest(project) == before  # no new version, nothing rewritten
+    assert manifest(project) == before  # no new version, no MLflow run, nothing rewritten
     return output
 
 
@@ -144,3 +147,8 @@ def test_an_environment_that_does_not_exist(project):
 def smoke_versions(project, relative):
     folder = project / "data" / "smoke" / relative
     return sorted((p.name for p in folder.iterdir() if p.is_dir()), reverse=True)
+
+
+def test_a_tracking_uri_that_cannot_work(project):
+    output = run_refused(project, "--params=tracking.uri=http://127.0.0.1:9")
+    assert "Error: tracking.uri: cannot track to 'http://127.0.0.1:9': " in output

@@ -9,7 +9,16 @@ import pytest
 import yaml
 
 from bn_compare.pipelines.evaluation.nodes import SUMMARY_COLUMNS
-from tests.conftest import OUTPUTS, VARIANTS, kedro, smoke_catalog
+from tests.conftest import (
+    OUTPUTS,
+    SEED,
+    VARIANTS,
+    kedro,
+    metric_histories,
+    project_store,
+    smoke_catalog,
+    tracked_runs,
+)
 
 pytestmark = pytest.mark.pipeline
 
@@ -91,3 +100,17 @@ def test_the_base_run_gives_the_numbers_of_the_code_before_the_grid(smoke_projec
     expected = pd.read_csv(PROJECT_ROOT / "tests" / "golden" / "smoke_comparison_table.csv")
     table = smoke_catalog(smoke_project).load("comparison_table")[expected.columns]
     pd.testing.assert_frame_equal(table, expected, check_exact=True)
+
+
+def test_the_run_is_tracked_in_the_projects_mlflow_store(smoke_project):
+    (parent, children), = tracked_runs(project_store(smoke_project))
+    assert parent.info.status == "FINISHED"
+    assert parent.data.tags["kedro.env"] == "smoke"
+    assert parent.data.tags["kedro.runner"] == "bn_compare.runner.ThreadRunner"
+    assert sorted(children) == [f"{v}.seed_{SEED}" for v in VARIANTS]
+    table = smoke_catalog(smoke_project).load("comparison_table").set_index("variant")
+    for namespace, child in children.items():
+        histories = metric_histories(project_store(smoke_project), child)
+        assert all(len(values) == 2 for values in histories.values())  # 2 epochs
+        assert child.data.metrics["test_accuracy"] == pytest.approx(
+            table.loc[namespace.split(".")[0], "test_accuracy"])

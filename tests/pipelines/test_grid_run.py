@@ -12,7 +12,15 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import KEDRO, VARIANTS, kedro, make_project_copy, smoke_catalog
+from tests.conftest import (
+    KEDRO,
+    VARIANTS,
+    kedro,
+    make_project_copy,
+    project_store,
+    smoke_catalog,
+    tracked_runs,
+)
 
 pytestmark = pytest.mark.pipeline
 
@@ -88,6 +96,25 @@ def test_the_absurd_learning_rate_diverges_and_the_run_goes_on(grid_project):
     assert catalog.exists("sweep_curves")
 
 
+def test_every_training_of_the_grid_is_a_child_run_with_its_grid_value(grid_project):
+    from mlflow import MlflowClient
+
+    project, _ = grid_project
+    (parent, children), = tracked_runs(project_store(project))
+    assert sorted(children) == sorted(NAMESPACES)
+    for namespace, child in children.items():
+        absurd = ".learning_rate_1000." in namespace
+        assert child.data.params["grid.learning_rate"] == ("1000.0" if absurd else "0.05")
+        assert child.data.params["training.learning_rate"] == child.data.params[
+            "grid.learning_rate"]
+        assert child.data.metrics["diverged"] == float(absurd)
+    client = MlflowClient(project_store(project))
+    logged = {a.path for folder in ("tables", "plots")
+              for a in client.list_artifacts(parent.info.run_id, folder)}
+    assert {"tables/sweep_table.csv", "tables/best_settings.csv",
+            "plots/sweep_curves.png"} <= logged
+
+
 def test_the_registry_and_a_session_see_the_matrix_of_the_run(grid_project):
     from kedro.framework.project import pipelines
     from kedro.framework.session import KedroSession
@@ -150,5 +177,8 @@ def test_a_new_grid_value_trains_only_its_runs_with_only_missing_outputs(grid_pr
     assert result.returncode == 0, result.stderr[-3000:]
     assert _trained_namespaces(result.stdout + result.stderr) == sorted(
         f"{v}.learning_rate_0p2.seed_{s}" for v in VARIANTS for s in SEEDS)
+    (_, children), _ = tracked_runs(project_store(project))  # tracked: only the new runs
+    assert sorted(children) == sorted(f"{v}.learning_rate_0p2.seed_{s}"
+                                      for v in VARIANTS for s in SEEDS)
     catalog = smoke_catalog(project)
     assert len(catalog.get("baseline.learning_rate_0p05.seed_42.model").list_versions()) == 1

@@ -12,7 +12,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import KEDRO, OUTPUTS, kedro, smoke_catalog
+from tests.conftest import (
+    KEDRO,
+    OUTPUTS,
+    kedro,
+    project_store,
+    smoke_catalog,
+    tracked_runs,
+)
 
 pytestmark = pytest.mark.pipeline
 
@@ -43,9 +50,13 @@ def test_an_earlier_model_version_can_be_evaluated(smoke_project, tmp_path):
     first_metrics = (project / "data/smoke/07_model_output/baseline/seed_42/test_metrics.json"
                      / first / "test_metrics.json").read_text()
 
-    # A second, different training (1 epoch) becomes the latest ...
+    # A second, different training (1 epoch) becomes the latest (not tracked: tracking
+    # off writes nothing to the store) ...
+    store = project / "mlflow.db"
+    stored = (store.read_bytes(), store.stat().st_mtime_ns)
     assert kedro(project, "run", "--env=smoke", "--namespaces=baseline",
-                 "--params=training.epochs=1").returncode == 0
+                 "--params=training.epochs=1,tracking.enabled=false").returncode == 0
+    assert (store.read_bytes(), store.stat().st_mtime_ns) == stored
     # ... and the first run's model is evaluated again on request.
     result = kedro(project, "run", "--pipeline=evaluation", "--env=smoke",
                    f"--load-versions=baseline.seed_42.model:{first}", "--namespaces=baseline")
@@ -106,6 +117,12 @@ def test_interrupted_runs_lose_nothing_and_the_next_run_completes(smoke_project,
         (line,) = [line for line in output.splitlines() if line.startswith("Interrupted")]
         assert line.startswith("Interrupted (Ctrl-C): stopped ") and " at epoch " in line
         assert "nodes had completed" in line and "Traceback" not in output
+    # Both interrupted runs are marked KILLED in MLflow, their trainings too.
+    (second, second_children), (first, first_children) = tracked_runs(
+        project_store(project))[:2]
+    for parent, children in ((first, first_children), (second, second_children)):
+        assert parent.info.status == "KILLED"
+        assert {child.info.status for child in children.values()} == {"KILLED"}
     code, _, _ = _interrupt(project, "bn_compare.runner.ThreadRunner", signal.SIGKILL)
     assert code == -signal.SIGKILL
 
@@ -128,3 +145,4 @@ def test_interrupted_runs_lose_nothing_and_the_next_run_completes(smoke_project,
     assert len(smoke_catalog(project).load("comparison_table")) == 3
     assert len(versions(project, "08_reporting/comparison_table.csv")) == 2
     assert len(versions(project, "06_models/baseline/seed_42/model.keras")) == 2
+    assert tracked_runs(project_store(project))[0][0].info.status == "FINISHED"

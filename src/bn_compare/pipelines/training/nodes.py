@@ -175,12 +175,14 @@ class EpochLog:
 
     def __call__(self, epoch: int, logs: dict[str, float], seconds: float) -> None:
         self.seconds.append(seconds)
+        values = {key: float(logs.get(key, np.nan))
+                  for key in ("loss", "accuracy", "val_loss", "val_accuracy")}
         logger.info(
             "%s epoch %d/%d - %.1fs - loss %.4f - accuracy %.4f - "
             "val_loss %.4f - val_accuracy %.4f",
-            self.name, epoch + 1, self.epochs, seconds, logs.get("loss", np.nan),
-            logs.get("accuracy", np.nan), logs.get("val_loss", np.nan),
-            logs.get("val_accuracy", np.nan),
+            self.name, epoch + 1, self.epochs, seconds, *values.values(),
+            # for whoever listens to the epochs as they end (tracking.EpochMetrics)
+            extra={"epoch_metrics": {"epoch": epoch + 1, "values": values}},
         )
 
     def keras_callback(self, keras: Any, guard: DivergenceGuard) -> Any:
