@@ -3,6 +3,7 @@ real pipeline in a throw-away copy of the project."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
 import shutil
@@ -26,6 +27,38 @@ SEED = 42  # conf/base and conf/smoke: one seed
 OUTPUTS = SHARED + [f"{v}.seed_{SEED}.{name}" for v in VARIANTS for name in PER_VARIANT]
 KEDRO = str(Path(sys.executable).with_name("kedro"))
 DEBIAN_DATA = Path("/usr/share/datasets/fashion-mnist")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"  # screenshots
+
+
+@contextlib.contextmanager
+def chromium_page(width: int = 1600, height: int = 1000):
+    """A page of Debian's chromium, headless, through Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "make test installs Debian's chromium"
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"])
+        try:
+            yield browser.new_page(viewport={"width": width, "height": height})
+        finally:
+            browser.close()
+
+
+def descendants(pid: int) -> list[int]:
+    """The process and every process below it."""
+    found, stack = [], [pid]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            stack += [int(c) for c in (task / "children").read_text().split()]
+    return found
 
 
 def write_idx(path: Path, array: np.ndarray, *, magic: bytes | None = None) -> Path:

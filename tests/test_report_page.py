@@ -3,34 +3,18 @@ report of the f-string version it replaced (its text is kept in tests/golden/)."
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import ARTIFACTS, PROJECT_ROOT, chromium_page
 from tests.pipelines.test_reporting_nodes import BASELINE, BN, SEEDS, _report
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 GOLDEN = PROJECT_ROOT / "tests" / "golden"
-ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
 
 
 @pytest.fixture(scope="module")
 def browser_page():
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "make test installs Debian's chromium"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"])
-        try:
-            yield browser.new_page(viewport={"width": 1400, "height": 1000})
-        finally:
-            browser.close()
+    with chromium_page(width=1400) as page:
+        yield page
 
 
 @pytest.mark.parametrize(("name", "seeds", "accuracies"), [

@@ -15,13 +15,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import KEDRO, PROJECT_ROOT, VARIANTS, kedro
+from tests.conftest import (
+    ARTIFACTS,
+    KEDRO,
+    PROJECT_ROOT,
+    VARIANTS,
+    chromium_page,
+    descendants,
+    kedro,
+)
 
 pytestmark = pytest.mark.pipeline
 
 LAYERS = ["raw", "model_input", "models", "model_output", "reporting"]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
 
 
 def _free_port() -> int:
@@ -40,15 +46,6 @@ def _get(url: str) -> dict:
     with urllib.request.urlopen(url, timeout=10) as response:
         return json.load(response)
 
-
-def _descendants(pid: int) -> list[int]:
-    found, stack = [], [pid]
-    while stack:
-        current = stack.pop()
-        found.append(current)
-        for task in Path(f"/proc/{current}/task").glob("*"):
-            stack += [int(c) for c in (task / "children").read_text().split()]
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -101,31 +98,17 @@ def test_comparison_table_preview(viz):
 
 
 def test_drawing_the_graph_never_imports_tensorflow(viz):
-    for pid in _descendants(viz["process"].pid):
+    for pid in descendants(viz["process"].pid):
         maps = Path(f"/proc/{pid}/maps").read_text()
         assert "libtensorflow" not in maps, f"process {pid} loaded TensorFlow"
 
 
 def test_page_renders_the_variant_namespaces_in_chromium(viz):
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "make test installs Debian's chromium"
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"],
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
-            page.goto(viz["url"], wait_until="networkidle", timeout=60_000)
-            page.wait_for_selector(".pipeline-node", timeout=60_000)
-            text = page.inner_text("body").lower()
-            page.screenshot(path=str(ARTIFACTS / "kedro-viz.png"), full_page=True)
-        finally:
-            browser.close()
+    with chromium_page() as page:
+        page.goto(viz["url"], wait_until="networkidle", timeout=60_000)
+        page.wait_for_selector(".pipeline-node", timeout=60_000)
+        text = page.inner_text("body").lower()
+        page.screenshot(path=str(ARTIFACTS / "kedro-viz.png"), full_page=True)
     for variant in VARIANTS:
         pretty = variant.replace("_", " ")
         assert variant in text or pretty in text, variant

@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import (
     KEDRO,
     OUTPUTS,
+    descendants,
     kedro,
     project_store,
     smoke_catalog,
@@ -80,7 +81,7 @@ def _interrupt(project, runner, how=signal.SIGINT):
         seen.append(line)
         if "epoch 2/30" in line:
             break
-    tree = _descendants(process.pid)
+    tree = descendants(process.pid)
     start = time.monotonic()
     if how == signal.SIGKILL:
         os.killpg(process.pid, signal.SIGKILL)  # the run and all its workers
@@ -92,16 +93,6 @@ def _interrupt(project, runner, how=signal.SIGINT):
         time.sleep(0.1)
     assert any("epoch 2/30" in line for line in seen), "".join(seen)[-3000:]
     return process.returncode, time.monotonic() - start, "".join(seen)
-
-
-def _descendants(pid):
-    found, stack = [], [pid]
-    while stack:
-        current = stack.pop()
-        found.append(current)
-        for task in Path(f"/proc/{current}/task").glob("*"):
-            stack += [int(c) for c in (task / "children").read_text().split()]
-    return found
 
 
 def test_interrupted_runs_lose_nothing_and_the_next_run_completes(smoke_project, tmp_path):
