@@ -20,6 +20,7 @@ import os
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -165,8 +166,6 @@ class Tracker:
 
 
 def _now_ms() -> int:
-    import time
-
     return int(time.time() * 1000)
 
 
@@ -262,7 +261,8 @@ class TrackingHook:
     @hook_impl(trylast=True)  # after the input checks: a refused run leaves no MLflow run
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any,
                             catalog: Any) -> None:
-        parameters = ProjectParameters.model_validate(catalog.load("parameters"))
+        raw = catalog.load("parameters")
+        parameters = ProjectParameters.model_validate(raw)
         self._tracker, self._parent, self._children = None, None, {}
         if not parameters.tracking.enabled:
             return
@@ -280,7 +280,7 @@ class TrackingHook:
         self._tracker, self._parent = tracker, parent.info.run_id
         trained = trained_namespaces(pipeline, catalog,
                                      bool(run_params.get("only_missing_outputs")))
-        for run in RunMatrix.from_parameters(catalog.load("parameters")).runs:
+        for run in RunMatrix.from_parameters(raw).runs:
             if run.namespace not in trained:
                 continue
             child = tracker.call("create_run", tracker.experiment_id, run_name=run.namespace,
