@@ -1,5 +1,5 @@
-"""Shared fixtures: synthetic IDX files, the project's parameters, smoke runs of the
-real pipeline in a throw-away copy of the project."""
+"""Shared fixtures: synthetic IDX files, the project's parameters, copies of the project
+to run in (in this process or as `kedro run`), the smoke run of the real pipeline."""
 
 from __future__ import annotations
 
@@ -10,19 +10,23 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
 import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")  # as `make test` sets it
+os.environ.setdefault("MPLBACKEND", "Agg")
 VARIANTS = ["baseline", "bn_after_activation", "bn_before_activation"]
 PER_VARIANT = ["initial_model", "model", "history", "parameters", "test_metrics",
                "predictions", "summary", "confusion_matrix"]
 SHARED = ["x_train", "y_train", "x_valid", "y_valid", "x_test", "y_test",
           "comparison_table", "learning_curve_table", "parameter_accounting",
-          "variant_statistics", "pairwise_differences", "learning_curves",
-          "test_accuracy_intervals", "report"]
+          "variant_statistics", "pairwise_differences", "learning_curves@figure",
+          "test_accuracy_intervals@figure", "verdict", "report"]
 SEED = 42  # conf/base and conf/smoke: one seed
 OUTPUTS = SHARED + [f"{v}.seed_{SEED}.{name}" for v in VARIANTS for name in PER_VARIANT]
 KEDRO = str(Path(sys.executable).with_name("kedro"))
@@ -97,7 +101,17 @@ def params(base_parameters):
     """conf/base's parameters, typed as the nodes receive them."""
     from bn_compare.parameters import ProjectParameters
 
-    return ProjectParameters.model_validate(base_parameters)
+    return ProjectParameters.checked(base_parameters)
+
+
+def context_for(raw: dict, project_path: Path = PROJECT_ROOT) -> SimpleNamespace:
+    """What ``ProjectContext`` hands the hooks: the typed parameters and the run matrix."""
+    from bn_compare.parameters import ProjectParameters
+    from bn_compare.run_matrix import RunMatrix
+
+    parameters = ProjectParameters.checked(raw)
+    return SimpleNamespace(project_parameters=parameters, project_path=Path(project_path),
+                           run_matrix=RunMatrix.from_parameters(parameters))
 
 
 def make_project_copy(target: Path) -> Path:
@@ -114,6 +128,31 @@ def make_project_copy(target: Path) -> Path:
     if raw.is_dir():
         shutil.copytree(raw, target / "data" / "01_raw" / "fashion-mnist")
     return target
+
+
+def run_in_process(project: Path, *args: str) -> Any:
+    """``kedro run <args>`` through the project's CLI in this process (no start-up of a
+    new Python, TensorFlow imported once): click's result, exit code and output."""
+    from click.testing import CliRunner
+    from kedro.framework.startup import bootstrap_project
+
+    from bn_compare.cli import run
+
+    bootstrap_project(project)
+    previous = Path.cwd()
+    os.chdir(project)
+    try:
+        return CliRunner().invoke(run, list(args))
+    finally:
+        os.chdir(previous)
+
+
+def outputs_manifest(project: Path) -> dict[str, tuple[int, int]]:
+    """Every file a run writes (outputs and the MLflow store), with size and mtime."""
+    files = [*(project / "data").rglob("*"), project / "mlflow.db",
+             *(project / "mlartifacts").rglob("*")]
+    return {str(p.relative_to(project)): (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in files if p.is_file() and "01_raw" not in p.parts}
 
 
 def kedro(project: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:

@@ -1,22 +1,27 @@
 """The parameters, declared once: defaults, constraints and one message per problem with
-its path and value."""
+its path, what is wrong and the value."""
 
 import copy
 
 import pytest
 
 from bn_compare.parameters import (
+    DataParams,
+    GridParams,
     InvalidParametersError,
     ProjectParameters,
     parameter_problems,
-    validated,
 )
+from bn_compare.run_matrix import GRIDDABLE_KEYS
+
+GRIDDABLE = "learning_rate, optimizer, batch_size, epochs, loss"
+FLATTEN = {"layers": [{"class_name": "Flatten"}]}
 
 
 def test_the_shipped_parameters_are_valid_and_equal_the_declared_defaults(base_parameters):
     assert parameter_problems(base_parameters) == []
     declared = ProjectParameters(variants=base_parameters["variants"]).model_dump()
-    shipped = ProjectParameters.model_validate(base_parameters).model_dump()
+    shipped = ProjectParameters.checked(base_parameters).model_dump()
     assert shipped == declared  # conf/base and the code never disagree
 
 
@@ -25,7 +30,7 @@ def _with(parameters, path, value):
     *parents, last = path
     target = changed
     for key in parents:
-        target = target.setdefault(key, {}) if isinstance(target, dict) else target[key]
+        target = target.setdefault(key, {})
     target[last] = value
     return changed
 
@@ -33,55 +38,106 @@ def _with(parameters, path, value):
 @pytest.mark.parametrize(
     ("path", "value", "message"),
     [
-        (("training", "epochs"), 0, "training.epochs: must be an integer > 0, got 0"),
-        (("training", "epochs"), "ten", "training.epochs: must be an integer > 0, got 'ten'"),
-        (("training", "batch_size"), -32, "training.batch_size: must be an integer > 0, got -32"),
-        (("training", "learning_rate"), 0, "training.learning_rate: must be a number > 0, got 0"),
-        (("data", "validation_size"), 60000, "data.validation_size: must be an integer in 1..59999"),
-        (("data", "scale"), -1, "data.scale: must be a number > 0, got -1"),
-        (("training", "seeds"), [], "training.seeds: must be a non-empty list of integers, got []"),
-        (("training", "seeds"), 42, "training.seeds: must be a non-empty list of integers, got 42"),
-        (("training", "seeds"), [42, -1], "training.seeds[1]: must be an integer in 0..4294967295, got -1"),
-        (("training", "seeds"), [42, "x"], "training.seeds[1]: must be an integer in 0..4294967295, got 'x'"),
-        (("training", "seeds"), [42, 43, 42], "training.seeds: each seed once, repeated: [42]"),
-        (("training", "loop"), "fitt", "training.loop: must be one of chunked, keras_fit, got 'fitt'"),
-        (("training", "seed"), 7, "training.seed: replaced by training.seeds, a list (write seeds: [7])"),
+        # numbers: strict types, bounds
+        (("training", "epochs"), 0, "training.epochs: must be > 0, got 0"),
+        (("training", "epochs"), "ten", "training.epochs: must be an integer, got 'ten'"),
+        (("training", "epochs"), True, "training.epochs: must be an integer, got True"),
+        (("training", "batch_size"), 32.0, "training.batch_size: must be an integer, got 32.0"),
+        (("training", "learning_rate"), 0, "training.learning_rate: must be > 0, got 0"),
+        (("training", "learning_rate"), "0.1", "training.learning_rate: must be a number, got '0.1'"),
+        (("training", "learning_rate"), float("inf"), "training.learning_rate: must be a finite number, got inf"),
+        (("training", "deterministic"), "yes", "training.deterministic: must be true or false, got 'yes'"),
+        (("data", "validation_size"), 60000, "data.validation_size: must be < 60000, got 60000"),
+        (("data", "scale"), -1, "data.scale: must be > 0, got -1"),
+        (("data", "image_shape"), [28, 0], "data.image_shape[1]: must be > 0, got 0"),
+        (("statistics", "confidence"), 95, "statistics.confidence: must be < 1, got 95"),
+        (("statistics", "target_val_accuracy"), 0, "statistics.target_val_accuracy: must be > 0, got 0"),
+        # lists and names
+        (("training", "seeds"), [], "training.seeds: must not be empty, got []"),
+        (("training", "seeds"), 42, "training.seeds: must be a list, got 42"),
+        (("training", "seeds"), [-1], "training.seeds[0]: must be >= 0, got -1"),
+        (("training", "seeds"), [42, 2**32], "training.seeds[1]: must be <= 4294967295, got 4294967296"),
+        (("training", "seeds"), [42, "x"], "training.seeds[1]: must be an integer, got 'x'"),
+        (("training", "seeds"), [42, 43, 42], "training.seeds: must list each value once, got [42, 43, 42]"),
+        (("training", "metrics"), ["mse"], "training.metrics: must include accuracy, got ['mse']"),
+        (("training", "optimizer"), "", "training.optimizer: must not be empty, got ''"),
+        (("data", "class_names"), ["Shirt", "Bag"], "data.class_names: must hold at least 10 items, got ['Shirt', 'Bag']"),
+        (("tracking", "uri"), 5, "tracking.uri: must be a string, got 5"),
+        # unknown keys, among them the dropped knobs
         (("training", "epoch"), 3, "training.epoch: not a parameter of training (a typo?)"),
+        (("training", "loop"), "chunked", "training.loop: not a parameter of training (a typo?)"),
+        (("training", "seed"), 7, "training.seed: not a parameter of training (a typo?)"),
         (("trainig",), {}, "trainig: not a parameter of this project (a typo?)"),
-        (("training", "intra_op_threads"), -1, "training.intra_op_threads: must be an integer >= 0"),
-        (("statistics", "confidence"), 95, "statistics.confidence: must be a number with 0 < x < 1, got 95"),
-        (("statistics", "target_val_accuracy"), 0, "statistics.target_val_accuracy: must be a number with 0 < x <= 1, got 0"),
-        (("variants",), {}, "variants: must declare at least one variant"),
-        (("variants",), None, "variants: must declare at least one variant, got None"),
-        (("variants", "bn-after"), {"layers": [{"class_name": "Flatten"}]},
-         "variants.bn-after: 'bn-after' is not a valid variant name"),
-        (("variants", "wide"), {"layers": []},
-         "variants.wide.layers: expected a non-empty list of layers, got []"),
-        (("grid", "learning_rate"), [0.1, -1], "grid.learning_rate[1]: must be a number > 0, got -1"),
-        (("grid", "learning_rate"), [0.1, 0.1], "grid.learning_rate: each value once, repeated: [0.1]"),
-        (("grid", "learning_rate"), [], "grid.learning_rate: must be a non-empty list of values, got []"),
-        (("grid", "epochs"), [2, 0], "grid.epochs[1]: must be an integer > 0, got 0"),
+        (("training",), None, "training: must be a mapping of parameters, got None"),
+        # variants
+        (("variants",), {}, "variants: must not be empty, got {}"),
+        (("variants",), None, "variants: must be a mapping, got None"),
+        (("variants", "bn-after"), FLATTEN,
+         "variants.bn-after: must be a variant name: letters, digits and underscores, not "
+         "starting with a digit, not a Python keyword (it names namespaces), got 'bn-after'"),
+        (("variants", "class"), FLATTEN, "variants.class: must be a variant name"),
+        (("variants", "wide"), {"layers": []}, "variants.wide.layers: must not be empty, got []"),
+        (("variants", "wide"), {"layers": ["Dense"]}, "variants.wide.layers[0]: must be a mapping, got 'Dense'"),
+        # the grid
+        (("grid", "learning_rate"), [0.1, -1], "grid.learning_rate[1]: must be > 0, got -1"),
+        (("grid", "learning_rate"), [0.1, 0.1], "grid.learning_rate: must list each value once, got [0.1, 0.1]"),
+        (("grid", "learning_rate"), [], "grid.learning_rate: must not be empty, got []"),
+        (("grid", "epochs"), [2, 0], "grid.epochs[1]: must be > 0, got 0"),
         (("grid", "deterministic"), [True, False],
-         "grid.deterministic: cannot be gridded; the training keys that change the experiment "
-         "are learning_rate, optimizer, batch_size, epochs, loss"),
+         f"grid.deterministic: cannot be gridded; the training keys that change the experiment "
+         f"are {GRIDDABLE}"),
+        (("grid", "optimizer"), ["Adam.1", "Adamp1"],
+         "grid: must give each point a namespace of its own, but optimizer_Adamp1 would be "
+         "shared (spell the values apart), got "),
     ],
 )
-def test_each_problem_names_the_parameter_and_value(base_parameters, path, value, message):
+def test_each_problem_names_the_parameter_the_requirement_and_the_value(
+        base_parameters, path, value, message):
     problems = parameter_problems(_with(base_parameters, path, value))
-    assert any(message in problem for problem in problems), problems
+    assert len(problems) == 1 and problems[0].startswith(message), problems
 
 
-def test_all_problems_are_reported_at_once(base_parameters):
+def test_a_missing_section_without_default_is_named(base_parameters):
+    without_variants = {k: v for k, v in base_parameters.items() if k != "variants"}
+    assert parameter_problems(without_variants) == ["variants: missing"]
+
+
+def test_checked_names_every_problem_at_once(base_parameters):
     bad = _with(_with(base_parameters, ("training", "epochs"), 0), ("data", "scale"), -1)
     with pytest.raises(InvalidParametersError) as raised:
-        validated(bad)
-    assert len(raised.value.problems) == 2
-    message = str(raised.value)
-    assert message.startswith("Invalid parameters, nothing was run:")
-    assert "training.epochs" in message and "data.scale" in message
+        ProjectParameters.checked(bad)
+    assert raised.value.problems == ["data.scale: must be > 0, got -1",
+                                     "training.epochs: must be > 0, got 0"]
+    assert str(raised.value) == ("Invalid parameters, nothing was run:\n"
+                                 "  - data.scale: must be > 0, got -1\n"
+                                 "  - training.epochs: must be > 0, got 0")
+
+
+def test_checked_gives_typed_read_only_parameters(base_parameters):
+    checked = ProjectParameters.checked(base_parameters)
+    assert checked.training.seeds == (42,) and checked.data.image_shape == (28, 28)
+    with pytest.raises(ValueError, match="frozen"):
+        checked.training.epochs = 3
 
 
 def test_a_grid_point_gives_the_training_settings_with_its_values(params):
     at_point = params.training.at({"learning_rate": 0.1, "epochs": 3})
     assert (at_point.learning_rate, at_point.epochs, at_point.batch_size) == (0.1, 3, 32)
     assert params.training.learning_rate == 0.001  # unchanged
+
+
+def test_the_grid_declares_exactly_the_griddable_keys():
+    assert tuple(GridParams.model_fields) == GRIDDABLE_KEYS
+
+
+@pytest.mark.parametrize(
+    ("data", "sizes"),
+    [
+        ({}, {"train": 55_000, "validation": 5_000, "test": 10_000}),
+        ({"validation_size": 1_000, "max_train_images": 4_000},
+         {"train": 4_000, "validation": 1_000, "test": 10_000}),
+        ({"max_train_images": 100_000}, {"train": 55_000, "validation": 5_000, "test": 10_000}),
+    ],
+)
+def test_the_split_sizes_follow_from_the_official_files(data, sizes):
+    assert DataParams(**data).split_sizes == sizes

@@ -54,10 +54,9 @@ def test_same_seed_same_weights_chunk_size_is_speed_only(layers, data):
     assert not np.array_equal(first.get_weights()[2], other.get_weights()[2])
 
 
-@pytest.mark.parametrize("loop", ["chunked", "keras_fit"])
-def test_train_model_with_either_loop(layers, data, loop):
+def test_train_model_returns_the_history_table(layers, data):
     model = build_model(layers, DATA, TRAINING, seed=1)
-    _, history = train_model(model, *data, TRAINING.at({"loop": loop}), seed=1)
+    _, history = train_model(model, *data, TRAINING, seed=1)
     assert list(history.columns) == HISTORY_COLUMNS
     assert history["epoch"].tolist() == [1, 2]
     assert history["val_accuracy"].between(0, 1).all()
@@ -78,10 +77,22 @@ def test_two_trainings_in_threads_give_the_numbers_of_one(layers, data):
     """What the default ThreadRunner does: trainings side by side in one process."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from bn_compare.tf_runtime import shared_by
-
     alone = _train(layers, data)[1]
-    with shared_by(2), ThreadPoolExecutor(2) as pool:
+    with ThreadPoolExecutor(2) as pool:
         side_by_side = [f.result()[1] for f in [pool.submit(_train, layers, data)
                                                 for _ in range(2)]]
     assert side_by_side == [alone, alone]
+
+
+def test_a_stopped_run_stops_the_training_before_its_next_chunk(layers, data):
+    from bn_compare import interruption
+
+    model = build_model(layers, DATA, TRAINING, seed=1)
+    interruption.STOP.set()
+    try:
+        with pytest.raises(interruption.TrainingInterrupted, match="epoch 1/2"):
+            train_epochs(model, *data, epochs=2, batch_size=32, steps_per_execution=2,
+                         eval_batch_size=64, seed=1)
+    finally:
+        interruption.STOP.clear()
+    assert int(model.optimizer.iterations.numpy()) == 0

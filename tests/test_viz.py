@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
 import socket
 import subprocess
 import time
@@ -22,7 +21,6 @@ from tests.conftest import (
     VARIANTS,
     chromium_page,
     descendants,
-    kedro,
 )
 
 pytestmark = pytest.mark.pipeline
@@ -112,19 +110,6 @@ def test_page_renders_the_variant_namespaces_in_chromium(viz):
     for variant in VARIANTS:
         pretty = variant.replace("_", " ")
         assert variant in text or pretty in text, variant
-
-
-def test_static_build_with_previews(smoke_project, tmp_path, monkeypatch):
-    monkeypatch.setenv("KEDRO_ENV", "smoke")
-    project = shutil.copytree(smoke_project, tmp_path / "project")
-    result = kedro(project, "viz", "build", "--include-previews")
-    assert result.returncode == 0, result.stderr[-3000:]
-    main = json.loads((project / "build" / "api" / "main").read_text())
-    assert set(VARIANTS) <= {n["name"] for n in main["nodes"]}
-    assert (project / "build" / "index.html").is_file()
-    table = next(n for n in main["nodes"] if n["name"] == "comparison_table")
-    detail = (project / "build" / "api" / "nodes" / table["id"]).read_text()
-    assert "bn_after_activation" in detail  # the preview was exported
 
 
 def test_notebook_runs_against_the_catalog(smoke_project, monkeypatch):

@@ -1,26 +1,26 @@
-"""Project CLI: Kedro's commands, with three changes to ``kedro run``.
+"""Project CLI: Kedro's ``kedro run`` (its callback and every option), with three changes.
 
-- The default runner is ``bn_compare.runner.ThreadRunner`` (variants train side by
-  side, one thread per core, in one process); ``--runner=SequentialRunner`` gives the
-  classic run. Results are the same either way.
-- What the user can get wrong before anything runs (parameters, raw data, requested
-  versions, the configuration files, the environment) stops the run with one clear
-  message and exit code 1 instead of a traceback; ``--verbose`` (or the DEBUG log)
-  shows the traceback.
-- Ctrl-C stops the run within seconds, says what was interrupted and exits with 130.
-
-It reuses Kedro's own ``run`` command (its callback and options, a Kedro internal that
-``tests/test_kedro_internals.py`` watches), so every option of ``kedro run`` works here.
+- The default runner is ``bn_compare.runner.ThreadRunner`` (trainings side by side, one
+  per core, in one process); ``--runner=SequentialRunner`` gives the classic run. The
+  numbers are the same either way.
+- What a user can get wrong (parameters, raw data, requested versions, configuration
+  files, and every name given on the command line: pipelines, namespaces, nodes, tags,
+  environment, runner) stops the run before any node with one line naming what exists
+  and exit code 1; ``--verbose`` shows the traceback.
+- SIGINT (Ctrl-C), SIGTERM and SIGHUP stop the run within seconds
+  (``interruption``), say so in one line and exit with 128 + the signal's number.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import logging
 import os
 import traceback
+from collections.abc import Mapping
+from difflib import get_close_matches
 from pathlib import Path
+from typing import Any
 
 import click
 import yaml
@@ -29,14 +29,135 @@ from kedro.framework.cli.project import run as kedro_run
 from kedro.io import DatasetError
 from omegaconf.errors import OmegaConfBaseException
 
+from bn_compare import interruption
 from bn_compare.hooks import InvalidRunRequestError
-from bn_compare.interruption import RunInterrupted
 from bn_compare.parameters import InvalidParametersError
+from bn_compare.pipeline_registry import PIPELINE_NAMES
 from bn_compare.tracking import TrackingConfigError, TrackingLostError
 
 DEFAULT_RUNNER = "bn_compare.runner.ThreadRunner"
-INTERRUPTED_EXIT_CODE = 130  # 128 + SIGINT, what shells report for Ctrl-C
+RUNNERS = (f"{DEFAULT_RUNNER} (the default), bn_compare.runner.DaskRunner, or one of "
+           f"Kedro's: SequentialRunner, ThreadRunner, ParallelRunner")
+REFUSED = (InvalidParametersError, InvalidRunRequestError, DatasetError,
+           TrackingConfigError, TrackingLostError)
+CONF = Path("conf")
 logger = logging.getLogger(__name__)
+
+
+def _words(names: Any) -> str:
+    return ", ".join(sorted(names)) or "none"
+
+
+def environment_problem(env: str | None, conf: Path = CONF) -> str | None:
+    """Why ``--env`` (or ``KEDRO_ENV``) names no environment, if it does not."""
+    if not env or (conf / env).is_dir():
+        return None
+    found = [p.name for p in conf.iterdir() if p.is_dir()] if conf.is_dir() else []
+    return (f"--env={env}: no such environment (no folder conf/{env}); the environments: "
+            f"{_words(found)}.")
+
+
+def runner_problem(runner: str | None) -> str | None:
+    """Why ``--runner`` names no runner, if it does not."""
+    from kedro.utils import load_obj
+
+    try:
+        load_obj(runner or DEFAULT_RUNNER, "kedro.runner")
+    except (AttributeError, ImportError, ValueError):
+        return f"--runner={runner}: no such runner; use {RUNNERS}."
+    return None
+
+
+def pipeline_problems(names: Any) -> list[str]:
+    return [f"--pipelines={name}: no such pipeline; the pipelines: {_words(PIPELINE_NAMES)}."
+            for name in names or () if name not in PIPELINE_NAMES]
+
+
+def selection_problems(request: Mapping[str, Any], pipeline: Any) -> list[str]:
+    """Every namespace, node and tag of the request that ``pipeline`` does not have."""
+    namespaces = {".".join(n.namespace.split(".")[:depth]) for n in pipeline.nodes
+                  if n.namespace for depth in range(1, n.namespace.count(".") + 2)}
+    nodes = {n.name for n in pipeline.nodes}
+    tags = set().union(*(n.tags for n in pipeline.nodes))
+    problems = [f"--namespaces={name}: no such namespace; the top-level ones: "
+                f"{_words({n.split('.')[0] for n in namespaces})} (and nested ones such as "
+                f"{min(namespaces, key=len, default='none')}.seed_42)"
+                for name in request.get("namespaces") or () if name not in namespaces]
+    for option in ("node_names", "from_nodes", "to_nodes"):
+        flag = {"node_names": "--nodes"}.get(option, f"--{option.replace('_', '-')}")
+        for name in request.get(option) or ():
+            if name not in nodes:
+                close = sorted(n for n in nodes if name in n)[:3] or get_close_matches(
+                    name, nodes, n=3)
+                problems.append(f"{flag}={name}: no such node; "
+                                + (f"did you mean {', '.join(close)}? " if close else "")
+                                + "kedro registry describe <pipeline> lists them.")
+    problems += [f"--tags={tag}: no node has this tag; the tags: {_words(tags)}."
+                 for tag in request.get("tags") or () if tag not in tags]
+    return problems
+
+
+def yaml_problem(env: str | None, conf: Path = CONF) -> str | None:
+    """The first configuration file YAML cannot read: file, line, column and why."""
+    folders = [conf / "base", conf / (env or "local")]
+    for file in sorted(f for folder in folders for f in folder.rglob("*.yml")):
+        try:
+            yaml.safe_load(file.read_text())
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark
+            return (f"Configuration error in {file}, line {mark.line + 1}, column "
+                    f"{mark.column + 1}: {error.problem}"
+                    + (f" ({error.context})" if error.context else "") + ". Nothing was run.")
+    return None
+
+
+def _pipeline_names(request: Mapping[str, Any]) -> list[str]:
+    """``--pipelines`` or the deprecated ``--pipeline``."""
+    return [request["pipeline"]] if request.get("pipeline") else list(
+        request.get("pipelines") or [])
+
+
+def _selected(request: Mapping[str, Any]) -> Any:
+    from kedro.framework.project import pipelines
+    from kedro.pipeline import Pipeline
+
+    names = _pipeline_names(request) or ["__default__"]
+    return sum((pipelines[name] for name in names), Pipeline([]))
+
+
+def _run(verbose: bool = False, **kwargs: Any) -> Any:
+    env = kwargs.get("env") or os.environ.get("KEDRO_ENV")
+    problems = [p for p in (environment_problem(env), runner_problem(kwargs.get("runner")))
+                if p] + pipeline_problems(_pipeline_names(kwargs))
+    if problems:
+        raise click.ClickException("\n".join(problems))
+    try:
+        with interruption.signals_stop_the_run():
+            return kedro_run.callback(**kwargs)
+    except interruption.RunStopped as stop:
+        logger.debug("Run stopped", exc_info=True)
+        click.secho(f"Interrupted ({stop}): the run stopped; the trainings that were running "
+                    f"saved nothing, every file written is complete and versioned. Run the "
+                    f"same command again (add --only-missing-outputs to keep what completed).",
+                    err=True, fg="yellow")
+        raise click.exceptions.Exit(stop.exit_code) from None
+    except REFUSED as error:
+        _refuse(str(error), verbose)
+    except (yaml.YAMLError, MissingConfigException, OmegaConfBaseException) as error:
+        _refuse(yaml_problem(env) or f"Configuration error: {' '.join(str(error).split())} "
+                                     f"Nothing was run.", verbose)
+    except ValueError:
+        problems = selection_problems(kwargs, _selected(kwargs))
+        if not problems:
+            raise
+        _refuse("\n".join(problems), verbose)
+
+
+def _refuse(message: str, verbose: bool) -> None:
+    logger.debug("Run refused", exc_info=True)
+    if verbose:
+        click.echo(traceback.format_exc(), err=True)
+    raise click.ClickException(message) from None
 
 
 def _with_default(option: click.Parameter, name: str, default: str) -> click.Parameter:
@@ -52,87 +173,11 @@ def cli() -> None:
     """bn-compare's project commands."""
 
 
-def environment_problem(env: str | None, conf: Path = Path("conf")) -> str | None:
-    """Why ``--env`` (or ``KEDRO_ENV``) names no environment of the project, if it
-    does not."""
-    if not env or (conf / env).is_dir():
-        return None
-    found = sorted(p.name for p in conf.iterdir() if p.is_dir()) if conf.is_dir() else []
-    return (f"Environment {env!r} does not exist: there is no folder conf/{env}. The "
-            f"environments of this project: {', '.join(found)}.")
-
-
-def runner_problem(runner: str | None) -> str | None:
-    """Why ``--runner`` names no runner, if it does not."""
-    from kedro.utils import load_obj
-
-    try:
-        load_obj(runner or DEFAULT_RUNNER, "kedro.runner")
-    except (AttributeError, ImportError, ValueError):
-        return (f"--runner={runner}: no such runner. Use bn_compare.runner.ThreadRunner "
-                f"(the default), bn_compare.runner.ParallelRunner, "
-                f"bn_compare.runner.DaskRunner, or one of Kedro's: SequentialRunner, "
-                f"ThreadRunner, ParallelRunner.")
-    return None
-
-
-def configuration_problem(error: BaseException) -> str | None:
-    """One line for an error in the configuration files, or None if it is not one."""
-    cause = error.__cause__
-    if isinstance(error, yaml.YAMLError) and isinstance(cause, yaml.MarkedYAMLError):
-        mark = cause.problem_mark
-        where = error.args[0].split("Invalid YAML or JSON file ")[-1].split(",")[0]
-        with contextlib.suppress(ValueError):
-            where = str(Path(where).relative_to(Path.cwd()))
-        return (f"Configuration error in {where}, line {mark.line + 1}, column "
-                f"{mark.column + 1}: {cause.problem}"
-                + (f" ({cause.context})" if cause.context else "")
-                + ". Nothing was run.")
-    if isinstance(error, (MissingConfigException, OmegaConfBaseException)) or (
-            isinstance(error, ValueError) and str(error).startswith("Duplicate keys found")):
-        return f"Configuration error: {' '.join(str(error).split())} Nothing was run."
-    return None
-
-
-def _run(verbose: bool = False, **kwargs):
-    env = kwargs.get("env") or os.environ.get("KEDRO_ENV")
-    problem = environment_problem(env) or runner_problem(kwargs.get("runner"))
-    if problem:
-        raise click.ClickException(problem)
-    try:
-        return kedro_run.callback(**kwargs)
-    except (InvalidParametersError, InvalidRunRequestError, DatasetError,
-            TrackingConfigError, TrackingLostError) as error:
-        _refuse(str(error), verbose)
-    except (RunInterrupted, KeyboardInterrupt) as error:
-        logger.debug("Run interrupted", exc_info=True)
-        said = str(error) if isinstance(error, RunInterrupted) else (
-            "the run stopped; the node that was running saved nothing, every file written "
-            "is complete and versioned. Run the same command again.")
-        click.secho(f"Interrupted (Ctrl-C): {said}", err=True, fg="yellow")
-        raise click.exceptions.Exit(INTERRUPTED_EXIT_CODE) from None
-    except Exception as error:
-        message = configuration_problem(error)
-        if message is None:
-            raise
-        _refuse(message, verbose)
-
-
-def _refuse(message: str, verbose: bool) -> None:
-    logger.debug("Run refused", exc_info=True)
-    if verbose:
-        click.echo(traceback.format_exc(), err=True)
-    raise click.ClickException(message) from None
-
-
 VERBOSE = click.Option(["--verbose", "-v"], is_flag=True, default=False,
                        help="Show the traceback of an error that stops the run.")
 
 run = click.Command(
-    name="run",
-    callback=_run,
-    params=[*(_with_default(p, "runner", DEFAULT_RUNNER) for p in kedro_run.params),
-            VERBOSE],
-    help=kedro_run.help,
+    name="run", callback=_run, help=kedro_run.help,
+    params=[*(_with_default(p, "runner", DEFAULT_RUNNER) for p in kedro_run.params), VERBOSE],
 )
 cli.add_command(run)

@@ -6,30 +6,25 @@ from typing import Any
 
 from kedro.framework.context import KedroContext
 
+from bn_compare.parameters import ProjectParameters
+from bn_compare.run_matrix import RunMatrix
+
 
 class ProjectContext(KedroContext):
-    """Kedro's context; creating it builds the project's pipelines for its parameters
-    (environment and runtime ``--params`` included), since the pipelines hold one
-    namespace per training of the run matrix.
+    """Kedro's context, which reads and validates the run's parameters once (environment
+    and ``--params`` included): every problem is reported at once, with its path and
+    value, before anything else happens.
 
-    A context rather than a hook: ``kedro viz`` creates the context but runs no project
-    hooks unless told to (``--include-hooks``).
+    ``project_parameters`` (typed) and ``run_matrix`` (the trainings: variant x grid
+    point x seed) are what the pipeline registry and the project's hooks receive
+    (``after_context_created``). A context rather than a hook does it, since ``kedro
+    viz`` creates the context but runs no project hooks.
     """
 
-    @property
-    def params(self) -> dict[str, Any]:
-        """The parameters, after every problem in them was reported at once with its path
-        and value (Kedro's own validation of typed node inputs stops at the first
-        model that fails, with pydantic's wording)."""
-        from bn_compare.parameters import InvalidParametersError, parameter_problems
-
-        problems = parameter_problems(self.config_loader["parameters"])
-        if problems:
-            raise InvalidParametersError(problems)
-        return super().params
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from bn_compare import pipeline_registry  # the pipelines' modules, only when used
+        from bn_compare import pipeline_registry
 
         super().__init__(*args, **kwargs)
-        pipeline_registry.use_parameters(self.config_loader["parameters"])
+        self.project_parameters = ProjectParameters.checked(self.config_loader["parameters"])
+        self.run_matrix = RunMatrix.from_parameters(self.project_parameters)
+        pipeline_registry.build_for(self.run_matrix)

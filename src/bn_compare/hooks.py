@@ -1,40 +1,34 @@
-"""Project hooks: set TensorFlow up and check the inputs before any node runs, release
-memory after each node."""
+"""Project hooks, in the process that runs ``kedro run``: check the inputs before any
+node runs, say how far the trainings have got, release memory after each node.
+
+Each takes the run's parameters, validated once by ``context.ProjectContext``, from the
+context (``after_context_created``).
+"""
 
 from __future__ import annotations
 
 import ctypes
 import gc
 import logging
-import sys
+import math
+import threading
+import time
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
 from kedro.io import AbstractVersionedDataset, DatasetError
 
-from bn_compare import tf_runtime
 from bn_compare.parameters import InvalidParametersError, ProjectParameters
-from bn_compare.runner import active_worker_pool
-from bn_compare.validation import keras_problems
+from bn_compare.run_matrix import Run, RunMatrix
 
 logger = logging.getLogger(__name__)
 
 RAW_DATA = "fashion_mnist_raw"
+TRAINING_NODE = "train_model"
 
 
-def run_parameters(catalog: Any) -> ProjectParameters:
-    """The run's parameters, typed (``ProjectContext`` refused invalid ones already)."""
-    return ProjectParameters.model_validate(catalog.load("parameters"))
-
-
-class TensorFlowSetupHook:
-    """This process's TensorFlow settings, from the run's ``training`` parameters, before
-    anything uses Keras (runners pass the same settings to their worker processes)."""
-
-    @hook_impl(tryfirst=True)
-    def before_pipeline_run(self, catalog: Any) -> None:
-        training = run_parameters(catalog).training
-        tf_runtime.configure(tf_runtime.TensorFlowSettings.from_training(training))
+def is_training(node: Any) -> bool:
+    return node.name.rsplit(".", 1)[-1] == TRAINING_NODE
 
 
 def version_problems(catalog: Any, load_versions: dict[str, str] | None) -> list[str]:
@@ -67,48 +61,104 @@ class InvalidRunRequestError(ValueError):
 
 
 class InputCheckHook:
-    """Refuse parameters Keras cannot use, versions that do not exist and bad raw data
-    before the first node runs (in parallel runs, nodes that need no data would otherwise
-    start, and save, right away)."""
+    """Refuse versions that do not exist, parameters Keras cannot use and bad raw data
+    before the first node runs (in a parallel run, nodes that need no data would
+    otherwise start, and save, right away)."""
+
+    parameters: ProjectParameters | None = None
+
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        self.parameters = context.project_parameters
+
+    @hook_impl(tryfirst=True)  # before tracking opens a run: a refused run leaves none
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any,
+                            catalog: Any) -> None:
+        from bn_compare.validation import keras_problems  # imports TensorFlow
+
+        requested = version_problems(catalog, run_params.get("load_versions"))
+        if requested:
+            raise InvalidRunRequestError(requested)
+        problems = keras_problems(self.parameters)
+        if problems:
+            raise InvalidParametersError(problems)
+        if RAW_DATA in pipeline.inputs():
+            catalog.load(RAW_DATA)  # every check of the raw files
+        logger.info("Inputs checked: variants %s; seeds %s",
+                    ", ".join(self.parameters.variants),
+                    ", ".join(map(str, self.parameters.training.seeds)))
+
+
+def training_cost(run: Run, parameters: ProjectParameters) -> float:
+    """A training's work in steps, to weigh how much of a run is done."""
+    training = parameters.training.at(run.point.overrides)
+    steps = math.ceil(parameters.data.split_sizes["train"] / training.batch_size)
+    return float(training.epochs * steps)
+
+
+class ProgressHook:
+    """Logs ``k/N trainings done - elapsed m:ss - about M min left`` as trainings end;
+    the time left is the work left (in training steps) at the pace of the work done.
+
+    Node hooks fire where nodes run: in this process under the Sequential and Thread
+    runners; the Dask runner logs each task as it completes instead.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._matrix: RunMatrix | None = None
+        self._parameters: ProjectParameters | None = None
+        self._waiting: dict[str, float] = {}  # namespace: cost of the trainings to come
+        self._total = self._finished = 0
+        self._done = self._start = 0.0
+
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        self._matrix, self._parameters = context.run_matrix, context.project_parameters
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any,
                             catalog: Any) -> None:
-        requested = version_problems(catalog, run_params.get("load_versions"))
-        if requested:
-            raise InvalidRunRequestError(requested)
-        parameters = run_parameters(catalog)
-        pool = active_worker_pool()
-        # With a worker pool, Keras' checks run there (TensorFlow is loaded there) while
-        # this process checks the raw files.
-        pending = pool.check_in_worker(parameters) if pool else None
-        data_error = None
-        if RAW_DATA in pipeline.inputs():
-            try:
-                catalog.load(RAW_DATA)  # every check of the raw files
-            except DatasetError as error:
-                data_error = error
-        problems = pending.result() if pending else keras_problems(parameters)
-        if problems:
-            raise InvalidParametersError(problems)
-        if data_error is not None:
-            raise data_error
-        logger.info("Inputs checked: variants %s; seeds %s", ", ".join(parameters.variants),
-                    ", ".join(map(str, parameters.training.seeds)))
-
-
-class MemoryReleaseHook:
-    """Hand memory a finished node freed back to the system.
-
-    Runner workers live for the whole run; without this, the heap of one node (the
-    split's arrays, a finished model's graph) stays resident while the next trains.
-    """
+        runs = {run.namespace: run for run in self._matrix.runs}
+        nodes = [n for n in pipeline.nodes if is_training(n) and n.namespace in runs]
+        if run_params.get("only_missing_outputs"):  # Kedro's rule, for file outputs
+            nodes = [n for n in nodes if not all(catalog.exists(o) for o in n.outputs)]
+        self._waiting = {n.namespace: training_cost(runs[n.namespace], self._parameters)
+                         for n in nodes}
+        self._total, self._finished = len(nodes), 0
+        self._done, self._start = 0.0, time.monotonic()
 
     @hook_impl
     def after_node_run(self, node: Any) -> None:
+        if not is_training(node) or node.namespace not in self._waiting:
+            return
+        with self._lock:
+            self._done += self._waiting.pop(node.namespace)
+            self._finished += 1
+            left = sum(self._waiting.values())
+            elapsed = time.monotonic() - self._start
+            logger.info("%d/%d trainings done - elapsed %s - %s", self._finished,
+                        self._total, _clock(elapsed), "all done" if not self._waiting else
+                        f"about {_minutes(left * elapsed / self._done)} left")
+
+
+def _clock(seconds: float) -> str:
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    return f"{minutes}:{seconds:02d}"
+
+
+def _minutes(seconds: float) -> str:
+    return "1 min" if seconds < 90 else f"{round(seconds / 60)} min"  # noqa: PLR2004
+
+
+class MemoryReleaseHook:
+    """Hand the memory a finished node freed back to the system: a run's process lives
+    for all its trainings, and without this the heap of one node (the split's arrays, a
+    finished model) stays resident while the next trains."""
+
+    @hook_impl
+    def after_node_run(self) -> None:
         gc.collect()
-        if "keras" in sys.modules and not tf_runtime.process_is_shared():  # others may be training
-            sys.modules["keras"].backend.clear_session(free_memory=False)
         try:
             ctypes.CDLL("libc.so.6").malloc_trim(0)
         except (OSError, AttributeError):  # not glibc

@@ -1,71 +1,60 @@
-"""Ctrl-C: stop a run within seconds, and say what was interrupted.
+"""Stopping a run on a signal: Ctrl-C (SIGINT), SIGTERM (``timeout``, ``docker stop``,
+Slurm, Kubernetes) and SIGHUP (a closed terminal) all stop it the same way.
 
-SIGINT reaches the main process. The project's runners then ask every running training
-to stop (``request_stop``): the training loop checks ``check()`` after each chunk of
-steps and raises ``TrainingInterrupted``, so a training stops within one chunk (about a
-second) and saves nothing. Nodes that are not training finish (seconds); nodes not
-started are cancelled. Worker processes ignore SIGINT and share the stop request through
-an event the runner gives them when they start. Every dataset writes to a temporary
-name and renames it into place, so no half-written file ever becomes a latest version.
+``kedro run`` turns each of them into ``RunStopped``, a ``KeyboardInterrupt`` (so no
+``except Exception`` on the way swallows it), raised in the main thread. The project's
+``ThreadRunner`` then sets ``STOP``: running trainings stop at the end of their current
+chunk of steps (about a second) and save nothing; nodes not started never start. Every
+dataset writes to a temporary name and renames it into place, so nothing half-written is
+ever a latest version. The CLI prints one line and exits with 128 + the signal's number.
 """
 
 from __future__ import annotations
 
-import logging
+import contextlib
 import signal
 import threading
-from typing import Any
+from collections.abc import Iterator
 
-# Signals reach a process, so the stop request is the process's: a threading Event, or
-# in a pool's worker process the multiprocessing Event its runner gave it.
-_stop: Any = threading.Event()
+# The one stop request of this process. Module state because signals are per process.
+STOP = threading.Event()
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class RunStopped(KeyboardInterrupt):
+    """The run was stopped by a signal (``signum``)."""
+
+    def __init__(self, signum: int = signal.SIGINT) -> None:
+        self.signum = signum
+        super().__init__(signal.Signals(signum).name)
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
 
 
 class TrainingInterrupted(Exception):
-    """A training stopped at a chunk boundary because the run was interrupted."""
+    """A training stopped at a chunk boundary because the run is being stopped."""
 
 
-class RunInterrupted(Exception):
-    """The run was interrupted (Ctrl-C); ``str()`` says what was stopped."""
-
-
-def request_stop() -> None:
-    _stop.set()
-
-
-def stop_requested() -> bool:
-    return _stop.is_set()
-
-
-def check(where: str = "") -> None:
+def check(where: str) -> None:
     """Raise ``TrainingInterrupted`` if the run is being stopped."""
-    if _stop.is_set():
-        raise TrainingInterrupted(where or "stopped")
+    if STOP.is_set():
+        raise TrainingInterrupted(where)
 
 
-def reset() -> None:
-    """A new run starts (a notebook runs several in one process)."""
-    _stop.clear()
+def _raise(signum: int, frame: object) -> None:
+    raise RunStopped(signum)
 
 
-def use_event(event: Any) -> None:
-    """In a worker process: share the stop request of the process that started it, and
-    leave Ctrl-C to that process (it stops the workers cleanly)."""
-    global _stop  # noqa: PLW0603
-    _stop = event
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    quiet_stopped_nodes()
-
-
-class _StoppedNodes(logging.Filter):
-    """While a run stops, Kedro's "Node ... failed with error" for each training it
-    stopped says nothing the one line of the CLI does not."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (_stop.is_set() and "failed with error" in record.getMessage())
-
-
-def quiet_stopped_nodes() -> None:
-    node_logger = logging.getLogger("kedro.pipeline.node")
-    if not any(isinstance(f, _StoppedNodes) for f in node_logger.filters):
-        node_logger.addFilter(_StoppedNodes())
+@contextlib.contextmanager
+def signals_stop_the_run() -> Iterator[None]:
+    """Inside: SIGINT, SIGTERM and SIGHUP raise ``RunStopped`` in the main thread."""
+    STOP.clear()
+    previous = {signum: signal.signal(signum, _raise) for signum in SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -1,36 +1,35 @@
 """The project's parameters, declared once: types, defaults and constraints.
 
-Nodes receive them typed (Kedro validates ``params:`` inputs annotated with these
-models before any node runs); ``ProjectContext`` checks the whole set first, so every
-problem is reported at once, each with its dotted path and value::
-
-    training.epochs: must be an integer > 0, got 0
-    grid.learning_rate[2]: must be a number > 0, got -1
-
-The defaults are the seed notebook's settings, the same as ``conf/base`` (tested).
-Checks that need Keras (layer classes, optimizer and loss names, whether a model fits
-the data) are in ``validation``.
+``ProjectParameters.checked`` types the whole set once, for the run, and reports every
+problem at once (``training.epochs: must be > 0, got 0``); nodes receive typed sections
+through ``params:`` inputs. The defaults are the seed notebook's settings, the same as
+``conf/base`` (tested). Checks that need Keras (layer classes, optimizer and loss
+names, whether a model fits the data) are in ``validation``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from numbers import Integral, Real
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
+    PositiveFloat,
+    PositiveInt,
+    Strict,
+    StrictBool,
     ValidationError,
 )
+from pydantic_core import ErrorDetails
 
-from bn_compare.run_matrix import GRIDDABLE_KEYS, RunMatrix, is_valid_variant_name
+from bn_compare.datasets.idx import FASHION_MNIST_FILES, IMAGE_SHAPE, NUM_CLASSES
+from bn_compare.run_matrix import GRIDDABLE_KEYS, grid_points, is_valid_variant_name, value_label
 
-TRAINING_SET_SIZE = 60_000  # images in the official training file
-CLASSES = 10  # Fashion-MNIST's
+TRAINING_SET_SIZE = FASHION_MNIST_FILES["train_images"].count  # the official files' images
+TEST_SET_SIZE = FASHION_MNIST_FILES["test_images"].count
 MAX_SEED = 2**32 - 1  # keras.utils.set_random_seed's limit
 
 
@@ -44,51 +43,41 @@ class InvalidParametersError(ValueError):
         )
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, Integral) and not isinstance(value, bool)
+def _each_once(values: Sequence[Any]) -> Sequence[Any]:
+    if len(set(values)) < len(values):
+        raise ValueError("must list each value once")
+    return values
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool)
+def _variant_name(name: str) -> str:
+    if not is_valid_variant_name(name):
+        raise ValueError("must be a variant name: letters, digits and underscores, not "
+                         "starting with a digit, not a Python keyword (it names namespaces)")
+    return name
 
 
-def _check(condition: Any, requirement: str) -> Any:
-    """A before-validator: the value unchanged, or ``ValueError("<requirement>, got x")``."""
-    def validate(value: Any) -> Any:
-        if not condition(value):
-            raise ValueError(f"{requirement}, got {value!r}")
-        return value
-    return BeforeValidator(validate)
+def _includes_accuracy(metrics: tuple[str, ...]) -> tuple[str, ...]:
+    if "accuracy" not in metrics:
+        raise ValueError("must include accuracy")
+    return metrics
 
 
-PositiveInt = Annotated[int, _check(lambda v: _is_int(v) and v > 0, "must be an integer > 0")]
-NonNegativeInt = Annotated[int, _check(lambda v: _is_int(v) and v >= 0,
-                                       "must be an integer >= 0 (0 = TensorFlow's default)")]
-PositiveNumber = Annotated[float, _check(lambda v: _is_number(v) and v > 0,
-                                         "must be a number > 0")]
-Name = Annotated[str, _check(lambda v: isinstance(v, str) and v != "", "must be a name")]
-Flag = Annotated[bool, _check(lambda v: isinstance(v, bool), "must be true or false")]
-Seed = Annotated[int, _check(lambda v: _is_int(v) and 0 <= v <= MAX_SEED,
-                             f"must be an integer in 0..{MAX_SEED}")]
+def _one_namespace_per_point(grid: GridParams) -> GridParams:
+    names = [point.name for point in grid_points(grid)]
+    shared = sorted({name for name in names if names.count(name) > 1})
+    if shared:
+        raise ValueError(f"must give each point a namespace of its own, but "
+                         f"{', '.join(shared)} would be shared (spell the values apart)")
+    return grid
 
 
-def _seed_list(value: Any) -> Any:
-    if not isinstance(value, (list, tuple)) or not value:
-        raise ValueError(f"must be a non-empty list of integers, got {value!r}")
-    return value
-
-
-def _each_once(what: str) -> AfterValidator:
-    def validate(values: tuple[Any, ...]) -> tuple[Any, ...]:
-        repeated = sorted({v for i, v in enumerate(values) if v in values[:i]}, key=str)
-        if repeated:
-            raise ValueError(f"each {what} once, repeated: {repeated}")
-        return values
-    return AfterValidator(validate)
-
-
-def _replaced_by_seeds(value: Any) -> Any:
-    raise ValueError(f"replaced by training.seeds, a list (write seeds: [{value!r}])")
+# Strict: a string or a boolean is refused where a number is expected, never converted.
+Count = Annotated[PositiveInt, Strict()]
+Number = Annotated[PositiveFloat, Strict(), Field(allow_inf_nan=False)]  # ints are numbers
+Name = Annotated[str, Field(min_length=1)]
+Seed = Annotated[int, Strict(), Field(ge=0, le=MAX_SEED)]
+T = TypeVar("T")
+Distinct = Annotated[tuple[T, ...], Field(min_length=1), AfterValidator(_each_once)]
 
 
 class Section(BaseModel):
@@ -101,42 +90,38 @@ class Section(BaseModel):
 class DataParams(Section):
     """How the raw images become model inputs."""
 
-    validation_size: Annotated[int, _check(
-        lambda v: _is_int(v) and 0 < v < TRAINING_SET_SIZE,
-        f"must be an integer in 1..{TRAINING_SET_SIZE - 1}")] = 5000
-    scale: PositiveNumber = 255.0
-    max_train_images: PositiveInt | None = None
-    image_shape: Annotated[tuple[int, ...], _check(
-        lambda v: isinstance(v, (list, tuple)) and v and all(_is_int(d) and d > 0 for d in v),
-        "must be a list of positive integers")] = (28, 28)
-    class_names: Annotated[tuple[str, ...], _check(
-        lambda v: isinstance(v, (list, tuple)) and len(v) == len(set(v)) == CLASSES,
-        f"must list the {CLASSES} class names")] = (
+    validation_size: Annotated[Count, Field(lt=TRAINING_SET_SIZE)] = 5000
+    scale: Number = 255.0
+    max_train_images: Count | None = None
+    image_shape: Annotated[tuple[Count, ...], Field(min_length=1)] = IMAGE_SHAPE
+    class_names: Annotated[Distinct[Name], Field(min_length=NUM_CLASSES,
+                                                 max_length=NUM_CLASSES)] = (
         "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 
+    @property
+    def split_sizes(self) -> dict[str, int]:
+        """Images per split: the official training file less validation (capped at
+        ``max_train_images``), validation, the official test file."""
+        train = TRAINING_SET_SIZE - self.validation_size
+        return {"train": min(train, self.max_train_images or train),
+                "validation": self.validation_size, "test": TEST_SET_SIZE}
+
 
 class TrainingParams(Section):
-    """The experiment (epochs ... seeds) and how fast it runs (loop ... intra_op_threads;
-    these never change the numbers, see README, Speed)."""
+    """The experiment (epochs ... deterministic) and how fast it runs (the rest; these
+    never change the numbers, see README, Speed)."""
 
-    epochs: PositiveInt = 10
-    batch_size: PositiveInt = 32
-    learning_rate: PositiveNumber = 0.001
+    epochs: Count = 10
+    batch_size: Count = 32
+    learning_rate: Number = 0.001
     optimizer: Name = "SGD"
     loss: Name = "sparse_categorical_crossentropy"
-    metrics: Annotated[tuple[str, ...], _check(
-        lambda v: isinstance(v, (list, tuple)) and "accuracy" in v,
-        "must be a list of Keras metric names including accuracy")] = ("accuracy",)
-    seeds: Annotated[tuple[Seed, ...], BeforeValidator(_seed_list), _each_once("seed")] = (42,)
-    deterministic: Flag = True
-    loop: Annotated[Literal["chunked", "keras_fit"], _check(
-        lambda v: v in ("chunked", "keras_fit"), "must be one of chunked, keras_fit")] = "chunked"
-    steps_per_execution: PositiveInt = 200
-    jit_compile: Flag = False
-    eval_batch_size: PositiveInt = 1024
-    intra_op_threads: NonNegativeInt = 1
-    seed: Annotated[None, BeforeValidator(_replaced_by_seeds)] = Field(None, exclude=True)
+    metrics: Annotated[Distinct[Name], AfterValidator(_includes_accuracy)] = ("accuracy",)
+    seeds: Distinct[Seed] = (42,)
+    deterministic: StrictBool = True
+    steps_per_execution: Count = 200
+    eval_batch_size: Count = 1024
 
     def at(self, overrides: Mapping[str, Any]) -> TrainingParams:
         """These settings with a grid point's ``overrides`` applied (validated)."""
@@ -147,19 +132,16 @@ class TrainingParams(Section):
 class StatisticsParams(Section):
     """The statistics over seeds."""
 
-    confidence: Annotated[float, _check(lambda v: _is_number(v) and 0 < v < 1,
-                                        "must be a number with 0 < x < 1")] = 0.95
-    target_val_accuracy: Annotated[float, _check(lambda v: _is_number(v) and 0 < v <= 1,
-                                                 "must be a number with 0 < x <= 1")] = 0.85
+    confidence: Annotated[Number, Field(lt=1)] = 0.95
+    target_val_accuracy: Annotated[Number, Field(le=1)] = 0.85
 
 
 class TrackingParams(Section):
     """Experiment tracking in MLflow (see ``tracking``): on by default, into a SQLite
     store in the project (``mlflow.db``, artifacts in ``mlartifacts/``)."""
 
-    enabled: Flag = True
-    uri: Annotated[str | None, _check(lambda v: v is None or (isinstance(v, str) and v),
-                                      "must be an MLflow tracking URI")] = None
+    enabled: StrictBool = True
+    uri: Name | None = None  # an MLflow tracking URI
     experiment: Name = "bn-compare"
 
 
@@ -167,47 +149,18 @@ class VariantParams(Section):
     """A variant: its Keras layers, each ``{class_name: ..., **kwargs}`` (the layer
     classes and arguments are checked with Keras, in ``validation``)."""
 
-    layers: Annotated[tuple[dict[str, Any], ...], _check(
-        lambda v: isinstance(v, (list, tuple)) and v and all(isinstance(x, Mapping) for x in v),
-        "expected a non-empty list of layers")]
-
-
-def _variant_names(value: Any) -> Any:
-    if not isinstance(value, Mapping) or not value:
-        raise ValueError(f"must declare at least one variant, got {value!r}")
-    bad = [name for name in value if not is_valid_variant_name(name)]
-    if bad:
-        raise ValueError(
-            f"{bad[0]!r} is not a valid variant name (it becomes a Kedro namespace: "
-            f"letters, digits and underscores, not starting with a digit)")
-    return value
-
-
-def _value_list(value: Any) -> Any:
-    if value is not None and (not isinstance(value, (list, tuple)) or not value):
-        raise ValueError(f"must be a non-empty list of values, got {value!r}")
-    return value
-
-
-def _each_value_once(values: tuple[Any, ...] | None) -> tuple[Any, ...] | None:
-    return values if values is None else _each_once("value").func(values)
-
-
-ListOfValues, EachValueOnce = BeforeValidator(_value_list), AfterValidator(_each_value_once)
+    layers: Annotated[tuple[dict[str, Any], ...], Field(min_length=1)]
 
 
 class GridParams(Section):
     """``training`` keys to vary: each a list of values; several keys give their
     cartesian product (see ``run_matrix``). Only keys that change the experiment."""
 
-    learning_rate: Annotated[tuple[PositiveNumber, ...] | None, ListOfValues, EachValueOnce] = None
-    optimizer: Annotated[tuple[Name, ...] | None, ListOfValues, EachValueOnce] = None
-    batch_size: Annotated[tuple[PositiveInt, ...] | None, ListOfValues, EachValueOnce] = None
-    epochs: Annotated[tuple[PositiveInt, ...] | None, ListOfValues, EachValueOnce] = None
-    loss: Annotated[tuple[Name, ...] | None, ListOfValues, EachValueOnce] = None
-
-
-assert tuple(GridParams.model_fields) == GRIDDABLE_KEYS
+    learning_rate: Distinct[Number] | None = None
+    optimizer: Distinct[Name] | None = None
+    batch_size: Distinct[Count] | None = None
+    epochs: Distinct[Count] | None = None
+    loss: Distinct[Name] | None = None
 
 
 class ProjectParameters(Section):
@@ -216,61 +169,68 @@ class ProjectParameters(Section):
     data: DataParams = DataParams()
     training: TrainingParams = TrainingParams()
     statistics: StatisticsParams = StatisticsParams()
-    variants: Annotated[dict[str, VariantParams], BeforeValidator(_variant_names)] = Field(
-        default_factory=dict, validate_default=True)
-    grid: GridParams = GridParams()
+    variants: Annotated[dict[Annotated[str, AfterValidator(_variant_name)], VariantParams],
+                        Field(min_length=1)]
+    grid: Annotated[GridParams, AfterValidator(_one_namespace_per_point)] = GridParams()
     tracking: TrackingParams = TrackingParams()
+
+    @classmethod
+    def checked(cls, raw: Mapping[str, Any]) -> ProjectParameters:
+        """The parameters typed, or ``InvalidParametersError`` naming every problem."""
+        try:
+            return cls.model_validate(dict(raw))
+        except ValidationError as error:
+            details = error.errors()
+            # A tuple whose items all fail also says it is too short: its items tell why.
+            failed = {detail["loc"][:-1] for detail in details}
+            raise InvalidParametersError([
+                _problem(detail) for detail in details
+                if not (detail["type"] == "too_short" and detail["loc"] in failed)]) from None
+
+
+def parameter_problems(raw: Mapping[str, Any]) -> list[str]:
+    """Every problem in the parameters, each with its path and value ([] when valid)."""
+    try:
+        ProjectParameters.checked(raw)
+    except InvalidParametersError as error:
+        return error.problems
+    return []
+
+
+# What each pydantic error says, in the project's words (ctx fills the placeholders);
+# an error type not listed keeps pydantic's own message.
+REQUIREMENTS = {
+    "int_type": "must be an integer", "float_type": "must be a number",
+    "finite_number": "must be a finite number", "bool_type": "must be true or false",
+    "string_type": "must be a string", "string_too_short": "must not be empty",
+    "greater_than": "must be > {gt}", "greater_than_equal": "must be >= {ge}",
+    "less_than": "must be < {lt}", "less_than_equal": "must be <= {le}",
+    "too_short": "must hold at least {min_length} items",
+    "too_long": "must hold at most {max_length} items",
+    "tuple_type": "must be a list", "dict_type": "must be a mapping",
+    "model_type": "must be a mapping of parameters",
+    "value_error": "{error}",  # the project's own checks word their requirement
+}
+
+
+def _problem(error: ErrorDetails) -> str:
+    """``<dotted.path>: <what is wrong>, got <value>``."""
+    location = tuple(part for part in error["loc"] if part != "[key]")  # a mapping's key
+    path, parent = _path(location), _path(location[:-1])
+    kind, ctx = error["type"], error.get("ctx", {})
+    if kind == "extra_forbidden" and parent == "grid":
+        return (f"{path}: cannot be gridded; the training keys that change the experiment "
+                f"are {', '.join(GRIDDABLE_KEYS)}")
+    if kind == "extra_forbidden":
+        return f"{path}: not a parameter of {parent or 'this project'} (a typo?)"
+    if kind == "missing":
+        return f"{path}: missing"
+    if kind == "too_short" and ctx["min_length"] == 1:
+        kind = "string_too_short"  # "must not be empty"
+    bounds = {key: value_label(value) for key, value in ctx.items()}  # 0.0 -> 0
+    requirement = REQUIREMENTS[kind].format(**bounds) if kind in REQUIREMENTS else error["msg"]
+    return f"{path}: {requirement}, got {error['input']!r}"
 
 
 def _path(location: tuple[Any, ...]) -> str:
-    text = ""
-    for part in location:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
-    return text
-
-
-def _describe(error: Mapping[str, Any]) -> str:
-    path = _path(error["loc"])
-    if error["type"] == "value_error":
-        return f"{path}: {error['ctx']['error']}"
-    if error["type"] == "extra_forbidden":
-        if error["loc"][0] == "grid":
-            return (f"{path}: cannot be gridded; the training keys that change the "
-                    f"experiment are {', '.join(GRIDDABLE_KEYS)}")
-        parent = _path(error["loc"][:-1]) or "this project"
-        return f"{path}: not a parameter of {parent} (a typo?)"
-    if error["type"] == "missing":
-        return f"{path}: missing"
-    return f"{path}: {error['msg']}, got {error.get('input')!r}"
-
-
-def _variants_problem(error: Mapping[str, Any]) -> str:
-    # The variant-name check speaks for the whole mapping; name the offending key.
-    message = str(error["ctx"]["error"])
-    if message.startswith("'"):
-        name = message.split("'")[1]
-        return f"variants.{name}: {message}"
-    return f"variants: {message}"
-
-
-def parameter_problems(parameters: Mapping[str, Any]) -> list[str]:
-    """Every problem found in the parameters, each with its path and value (empty when
-    they are valid)."""
-    try:
-        ProjectParameters.model_validate(parameters)
-    except ValidationError as error:
-        return [_variants_problem(e) if e["loc"] == ("variants",) and e["type"] == "value_error"
-                else _describe(e) for e in error.errors()]
-    names = [point.name for point in RunMatrix.from_parameters(parameters).points]
-    clashes = sorted({name for name in names if names.count(name) > 1})
-    return [f"grid: two points would share the namespace {name!r}; spell their values "
-            f"differently" for name in clashes]
-
-
-def validated(parameters: Mapping[str, Any]) -> ProjectParameters:
-    """The parameters as typed models, or ``InvalidParametersError`` naming every
-    problem."""
-    problems = parameter_problems(parameters)
-    if problems:
-        raise InvalidParametersError(problems)
-    return ProjectParameters.model_validate(parameters)
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in location).lstrip(".")

@@ -1,6 +1,6 @@
 """Which trainings a run holds: every variant x grid point x seed.
 
-The matrix is computed from the run's parameters in one place,
+The matrix is computed from the run's checked parameters in one place,
 ``RunMatrix.from_parameters``, and handed to every pipeline factory
 (``pipeline_registry``). It is pure: no Kedro, no TensorFlow, no state.
 
@@ -8,14 +8,10 @@ Namespaces (and so dataset names and folders):
 
 - no grid, or a grid of one point: ``<variant>.seed_<seed>`` (``baseline.seed_42``);
 - a grid of several points: ``<variant>.<point>.seed_<seed>``, where ``<point>`` names
-  the point's values, key by key in the order the grid declares them:
+  the point's values, key by key in the order of ``GRIDDABLE_KEYS``:
   ``learning_rate_0p01`` or ``learning_rate_0p01__optimizer_Adam`` (``.`` becomes ``p``,
   ``-`` becomes ``m``). A point's name depends on its own values only, so adding values
   to a grid keeps the names (and outputs) of the points already there.
-
-Invalid entries (a bad seed, a variant name that is not an identifier, a grid key that
-cannot be gridded) are left out here; the parameter check names them before any node
-runs.
 """
 
 from __future__ import annotations
@@ -23,9 +19,11 @@ from __future__ import annotations
 import itertools
 import keyword
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # parameters builds on this module (grid point names), not the reverse
+    from bn_compare.parameters import GridParams, ProjectParameters
 
 # The training settings that change the experiment (the others only change its speed).
 GRIDDABLE_KEYS = ("learning_rate", "optimizer", "batch_size", "epochs", "loss")
@@ -72,6 +70,13 @@ class GridPoint:
     def label(self) -> str:
         """``learning_rate=0.01, optimizer=Adam`` (empty for the point of no grid)."""
         return ", ".join(f"{key}={value_label(value)}" for key, value in self.settings)
+
+
+def grid_points(grid: GridParams) -> tuple[GridPoint, ...]:
+    """The cartesian product of the gridded keys' values; one empty point for no grid."""
+    axes = {key: values for key in GRIDDABLE_KEYS if (values := getattr(grid, key))}
+    return tuple(GridPoint(tuple(zip(axes, values, strict=True)))
+                 for values in itertools.product(*axes.values()))
 
 
 @dataclass(frozen=True)
@@ -122,39 +127,9 @@ class RunMatrix:
         """More than one grid point: the sweep tables, plot and report section exist."""
         return len(self.points) > 1
 
-    def runs_of(self, variant: str) -> list[Run]:
-        return [run for run in self.runs if run.variant == variant]
-
     @classmethod
-    def from_parameters(cls, parameters: Mapping[str, Any]) -> RunMatrix:
-        """From raw parameters (or with sections already typed by Kedro)."""
-        variants = parameters.get("variants") or {}
-        training = parameters.get("training") or {}
-        seeds = (training.get("seeds") if isinstance(training, Mapping)
-                 else getattr(training, "seeds", None))
-        return cls(
-            variants=tuple(name for name in variants if is_valid_variant_name(name))
-            if isinstance(variants, Mapping) else (),
-            seeds=_seeds(seeds),
-            **_grid(parameters.get("grid")),
-        )
-
-
-def _seeds(listed: Any) -> tuple[int, ...]:
-    if not isinstance(listed, (list, tuple)):
-        return ()
-    valid = [s for s in listed if isinstance(s, int) and not isinstance(s, bool) and s >= 0]
-    return tuple(dict.fromkeys(valid))
-
-
-def _grid(grid: Any) -> dict[str, Any]:
-    if not isinstance(grid, Mapping):
-        return {}
-    axes = {key: list(dict.fromkeys(values)) for key, values in grid.items()
-            if key in GRIDDABLE_KEYS and isinstance(values, (list, tuple)) and values
-            and all(isinstance(v, (str, int, float)) for v in values)}
-    if not axes:
-        return {}
-    points = tuple(GridPoint(tuple(zip(axes, values, strict=True)))
-                   for values in itertools.product(*axes.values()))
-    return {"grid_keys": tuple(axes), "points": points}
+    def from_parameters(cls, parameters: ProjectParameters) -> RunMatrix:
+        """The trainings of checked parameters (``ProjectParameters.checked``)."""
+        points = grid_points(parameters.grid)
+        return cls(variants=tuple(parameters.variants), seeds=parameters.training.seeds,
+                   grid_keys=tuple(key for key, _ in points[0].settings), points=points)

@@ -1,13 +1,19 @@
 """Project settings. See https://docs.kedro.org/en/stable/configure/configuration_basics/"""
 
+import multiprocessing
+
 from kedro.config import OmegaConfigLoader
 
 from bn_compare.context import ProjectContext
-from bn_compare.hooks import InputCheckHook, MemoryReleaseHook, TensorFlowSetupHook
+from bn_compare.hooks import InputCheckHook, MemoryReleaseHook, ProgressHook
 from bn_compare.tracking import TrackingHook
 
-# Before a run: TensorFlow set up (tryfirst), the input checked, then MLflow (trylast).
-HOOKS = (TensorFlowSetupHook(), TrackingHook(), InputCheckHook(), MemoryReleaseHook())
+# Processes are spawned, never forked from one that may hold TensorFlow's threads. With
+# the start method set here, Kedro's ParallelRunner also sets the project up in each worker.
+multiprocessing.set_start_method("spawn", force=True)
+
+# Before a run: the inputs checked (tryfirst), then MLflow opens its run.
+HOOKS = (InputCheckHook(), TrackingHook(), ProgressHook(), MemoryReleaseHook())
 
 CONTEXT_CLASS = ProjectContext
 

@@ -1,27 +1,28 @@
 """Experiment tracking in MLflow: every ``kedro run`` is a parent run, every training
 (variant x grid point x seed) a child run named after its namespace.
 
-Why not kedro-mlflow (2.0): it logs one flat run per ``kedro run``, has no child runs
-per namespace, and its hook does not reach the ParallelRunner's worker processes. Here
-the project's ``TrackingHook`` uses MLflow's client with explicit run ids, so the same
-tree comes out of every runner: the main process creates the parent and one child per
-training before any node runs, each child tagged with Kedro's run id and the
-namespace, and whichever process or thread runs a training finds its child by those
-tags.
+What reaches MLflow is declared in the catalog, per dataset, under ``metadata: {mlflow:
+...}``: ``artifact: <folder>`` logs the file the run saved; ``metrics: [names]`` logs
+those keys of a dict or columns of a table, one step per row of the ``step`` column when
+it names one. A dataset in a training's namespace goes to that training's child run,
+the others to the parent.
 
-MLflow is imported only when tracking is on and a run starts.
+``TrackingHook`` lives in the process that runs ``kedro run`` and logs each declared
+dataset as the catalog saves it there (Sequential and Thread runners). What other
+processes saved (Dask, Kedro's ParallelRunner) it logs from the run's saved files when the
+run ends. It uses MLflow's client with explicit run ids, so threads never share an
+"active run"; MLflow is imported only when tracking is on.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
 import subprocess
-import tempfile
 import threading
-import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,22 +30,13 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import DatasetError
 
 from bn_compare import __version__
-from bn_compare.interruption import RunInterrupted
-from bn_compare.parameters import ProjectParameters, TrackingParams
-from bn_compare.run_matrix import RunMatrix
-from bn_compare.scheduling import is_training
+from bn_compare.hooks import is_training
 
 logger = logging.getLogger(__name__)
 
-STORE = "mlflow.db"  # the default store, in the project folder
-ARTIFACTS = "mlartifacts"  # the default store's artifacts, beside it
-RUN_TAG = "kedro.run_id"
-NAMESPACE_TAG = "bn_compare.namespace"
-# MLflow's UI opens other experiments in its GenAI view.
-EXPERIMENT_TAGS = {"mlflow.experimentKind": "custom_model_development"}
-# A tracking server that is gone should not hold a run up for minutes of retries.
-os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
-os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
+STORE, ARTIFACTS = "mlflow.db", "mlartifacts"  # the default store, in the project folder
+RUN_TAG, NAMESPACE_TAG = "kedro.run_id", "bn_compare.namespace"
+EXPERIMENT_TAGS = {"mlflow.experimentKind": "custom_model_development"}  # not the GenAI view
 
 
 class TrackingConfigError(ValueError):
@@ -62,18 +54,19 @@ def tracking_uri(uri: str | None, project: Path) -> str:
 
 
 class Tracker:
-    """The MLflow client of one run in one process. The first failure of a call is
-    logged once as a warning and ends tracking in this process; the run goes on."""
+    """MLflow's client for one run: the first failed call is logged once as a warning
+    and ends tracking; the run goes on."""
 
     def __init__(self, client: Any, uri: str, experiment_id: str) -> None:
         self.client, self.uri, self.experiment_id = client, uri, experiment_id
         self.failure: str | None = None
-        self._children: dict[tuple[str, str], str] = {}
-        self._lock = threading.Lock()
 
     @classmethod
     def connect(cls, uri: str, experiment: str, project: Path) -> Tracker:
         """A tracker for the experiment (created if new), or ``TrackingConfigError``."""
+        # A tracking server that is gone must not hold the run up with minutes of retries.
+        os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
+        os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
         try:
             from mlflow import MlflowClient
 
@@ -85,311 +78,68 @@ class Tracker:
                     if uri.startswith("sqlite:") else None))
         except Exception as error:  # MLflow raises many kinds; each means "cannot use it"
             raise TrackingConfigError(
-                f"tracking.uri: cannot track to {uri!r}: "
-                f"{' '.join(str(error).split())[:300]} (set tracking.uri to a reachable "
-                f"MLflow tracking URI, or tracking.enabled: false)") from error
+                f"tracking.uri: cannot track to {uri!r}: {' '.join(str(error).split())[:300]}"
+                f" (set tracking.uri to a reachable MLflow tracking URI, or "
+                f"tracking.enabled: false)") from error
         return cls(client, uri, experiment_id)
 
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """``client.<method>(...)``, or None once tracking has failed in this process."""
+        """``client.<method>(...)``, or None once tracking has failed."""
         if self.failure:
             return None
         try:
             return getattr(self.client, method)(*args, **kwargs)
         except Exception as error:
-            with self._lock:
-                if not self.failure:
-                    self.failure = f"{type(error).__name__}: {' '.join(str(error).split())[:300]}"
-                    logger.warning("MLflow tracking at %s failed (%s); the run goes on "
-                                   "without it, its outputs are saved as usual",
-                                   self.uri, self.failure)
+            if not self.failure:
+                self.failure = f"{type(error).__name__}: {' '.join(str(error).split())[:300]}"
+                logger.warning("MLflow tracking at %s failed (%s); the run goes on without "
+                               "it, its outputs are saved as usual", self.uri, self.failure)
             return None
 
-    def child(self, run_id: str, namespace: str) -> str | None:
-        """The child run of this Kedro run for ``namespace`` (looked up once)."""
-        key = (run_id, namespace)
-        if key not in self._children:
-            found = self.call("search_runs", [self.experiment_id], max_results=1,
-                              filter_string=f"tags.`{RUN_TAG}` = '{run_id}' and "
-                                            f"tags.`{NAMESPACE_TAG}` = '{namespace}'")
-            if found:
-                self._children[key] = found[0].info.run_id
-        return self._children.get(key)
+    def log_batch(self, run: str, metrics: list[tuple[str, float, int]] = (),
+                  params: Mapping[str, Any] | None = None) -> None:
+        from mlflow.entities import Metric, Param
 
-    def remember(self, run_id: str, namespace: str, child: str) -> None:
-        self._children[(run_id, namespace)] = child
-
-    def log_metrics(self, run: str, values: Mapping[str, float], step: int = 0) -> None:
-        from mlflow.entities import Metric
-
-        timestamp = _now_ms()
-        self.call("log_batch", run, metrics=[Metric(k, float(v), timestamp, step)
-                                             for k, v in values.items()])
-
-    def log_params(self, run: str, values: Mapping[str, Any]) -> None:
-        from mlflow.entities import Param
-
-        self.call("log_batch", run, params=[Param(k, str(v)[:6000]) for k, v in values.items()])
-
-    def log_file(self, run: str, name: str, write: Any, folder: str) -> None:
-        """``write(path)`` writes the artifact ``folder/name``; logged from a temporary
-        folder."""
-        if self.failure:
-            return
-        with tempfile.TemporaryDirectory(prefix="bn_compare_mlflow_") as tempdir:
-            path = Path(tempdir) / name
-            write(path)
-            self.call("log_artifact", run, str(path), folder)
-
-    def log_dataset(self, run: str, catalog: Any, name: str, folder: str,
-                    data: Any = None) -> None:
-        """The file the catalog saved for ``name``; for a catalog that keeps it in
-        memory, the data written to a file (a table as CSV, a figure as PNG, a model as
-        .keras)."""
-        path = saved_file(catalog, name)
-        if path is not None:
-            self.call("log_artifact", run, str(path), folder)
-            return
-        data = catalog.load(name) if data is None else data
-        local = name.rsplit(".", 1)[-1]
-        if hasattr(data, "to_csv"):
-            self.log_file(run, f"{local}.csv", lambda p: data.to_csv(p, index=False), folder)
-        elif hasattr(data, "savefig"):
-            self.log_file(run, f"{local}.png",
-                          lambda p: data.savefig(p, format="png", dpi=100), folder)
-        else:
-            self.log_file(run, f"{local}.keras", lambda p: _save_model(data, p), folder)
-
-    def finish(self, runs: Iterable[str], status: str) -> None:
-        for run in runs:
-            self.call("set_terminated", run, status)
+        self.call("log_batch", run,
+                  metrics=[Metric(key, value, 0, step) for key, value, step in metrics],
+                  params=[Param(k, str(v)[:6000]) for k, v in (params or {}).items()])
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
+def metric_values(data: Any, spec: Mapping[str, Any]) -> list[tuple[str, float, int]]:
+    """(key, value, step) of the declared ``metrics`` of a dict or a table."""
+    rows = [data] if isinstance(data, Mapping) else data.to_dict("records")
+    step = spec.get("step")
+    return [(key, float(row[key]), int(row[step]) if step else 0)
+            for row in rows for key in spec["metrics"]]
 
 
 def parent_tags(run_params: Mapping[str, Any], project: Path) -> dict[str, str]:
-    runner = run_params.get("runner") or ""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, check=True,
+                                capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
     return {
         RUN_TAG: str(run_params.get("run_id")),
         "kedro.env": str(run_params.get("env")),
         "kedro.pipeline": ",".join(run_params.get("pipeline_names") or ["__default__"]),
-        "kedro.runner": runner.split(" object at")[0].lstrip("<"),
+        "kedro.runner": str(run_params.get("runner")).split(" object at")[0].lstrip("<"),
         "kedro.params": json.dumps(run_params.get("runtime_params") or {}, default=str),
         "bn_compare.version": __version__,
-        **({"mlflow.source.git.commit": commit} if (commit := _git_commit(project)) else {}),
+        **({"mlflow.source.git.commit": commit} if commit else {}),
     }
-
-
-def _git_commit(project: Path) -> str | None:
-    try:
-        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, check=True,
-                                capture_output=True, text=True, timeout=5)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return result.stdout.strip() or None
 
 
 def child_params(run: Any, parameters: Any) -> dict[str, Any]:
-    """Everything that defines one training: variant, seed, grid values, every training
-    setting in force, the layers and the data sizes."""
-    training = parameters.training.at(run.point.overrides).model_dump()
-    data = parameters.data
-    train_images = 60_000 - data.validation_size
-    if data.max_train_images:
-        train_images = min(train_images, data.max_train_images)
-    return {
-        "variant": run.variant, "seed": run.seed, "namespace": run.namespace,
-        **{f"grid.{key}": value for key, value in run.point.overrides.items()},
-        **{f"training.{key}": value for key, value in training.items() if key != "seeds"},
-        "layers": json.dumps(parameters.variants[run.variant].layers),
-        "data.train_images": train_images, "data.validation_images": data.validation_size,
-        "data.test_images": 10_000,
-    }
-
-
-def trained_namespaces(pipeline: Any, catalog: Any, only_missing_outputs: bool) -> set[str]:
-    """The namespaces of the trainings this run will run. With ``--only-missing-outputs``
-    the runner drops the nodes whose outputs exist after this hook: Kedro's own rule
-    decides it here too (internals, ``tests/test_kedro_internals.py``)."""
-    nodes = pipeline.nodes
-    if only_missing_outputs:
-        from kedro.runner.runner import _build_node_children_map, _determine_nodes_to_run
-
-        nodes = _determine_nodes_to_run(list(reversed(nodes)), catalog,
-                                        _build_node_children_map(pipeline), logger)
-    return {node.namespace for node in nodes if is_training(node)}
-
-
-class EpochMetrics(logging.Handler):
-    """Sends the per-epoch figures the training logs (``EpochLog``) to the child run of
-    the training running in this thread, as the epoch ends."""
-
-    def __init__(self, current: Any) -> None:
-        super().__init__()
-        self._current = current  # thread-local: .tracker and .child, or unset
-
-    def emit(self, record: logging.LogRecord) -> None:
-        metrics = getattr(record, "epoch_metrics", None)
-        tracker = getattr(self._current, "tracker", None)
-        child = getattr(self._current, "child", None)
-        if metrics and tracker and child:
-            tracker.log_metrics(child, metrics["values"], step=metrics["epoch"])
-
-
-PARENT_TABLES = ("comparison_table", "variant_statistics", "pairwise_differences",
-                 "learning_curve_table", "parameter_accounting", "sweep_table",
-                 "best_settings", "best_setting_differences")
-PARENT_FILES = ("learning_curves", "test_accuracy_intervals", "sweep_curves", "report")
-CHILD_ARTIFACTS = {"history": "tables", "parameters": "tables", "confusion_matrix": "plots",
-                   "model": "model"}  # a training's outputs logged, and their folders
-
-
-class TrackingHook:
-    """Tracks each ``kedro run`` in MLflow (``tracking.*`` parameters), in the main
-    process and in every runner's workers: see the module's docstring."""
-
-    def __init__(self) -> None:
-        self._tracker: Tracker | None = None  # of the run this process started, if any
-        self._parent: str | None = None
-        self._children: dict[str, str] = {}
-        self._workers: dict[tuple[str, str], Tracker | None] = {}  # (uri, experiment)
-        self._current = threading.local()  # the training running in this thread
-        self._handler: EpochMetrics | None = None
-
-    @hook_impl(trylast=True)  # after the input checks: a refused run leaves no MLflow run
-    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any,
-                            catalog: Any) -> None:
-        raw = catalog.load("parameters")
-        parameters = ProjectParameters.model_validate(raw)
-        self._tracker, self._parent, self._children = None, None, {}
-        if not parameters.tracking.enabled:
-            return
-        project = Path(run_params.get("project_path") or Path.cwd())
-        uri = tracking_uri(parameters.tracking.uri, project)
-        tracker = Tracker.connect(uri, parameters.tracking.experiment, project)
-        run_id = str(run_params.get("run_id"))
-        parent = tracker.call("create_run", tracker.experiment_id,
-                              run_name=f"{'+'.join(run_params.get('pipeline_names') or ['compare'])}"
-                                       f" {run_params.get('env') or 'local'} {run_id}",
-                              tags=parent_tags(run_params, project))
-        if parent is None:
-            raise TrackingConfigError(f"tracking.uri: cannot create a run in {uri!r}: "
-                                      f"{tracker.failure}")
-        self._tracker, self._parent = tracker, parent.info.run_id
-        trained = trained_namespaces(pipeline, catalog,
-                                     bool(run_params.get("only_missing_outputs")))
-        for run in RunMatrix.from_parameters(raw).runs:
-            if run.namespace not in trained:
-                continue
-            child = tracker.call("create_run", tracker.experiment_id, run_name=run.namespace,
-                                 tags={"mlflow.parentRunId": self._parent, RUN_TAG: run_id,
-                                       NAMESPACE_TAG: run.namespace})
-            if child is not None:
-                self._children[run.namespace] = child.info.run_id
-                tracker.remember(run_id, run.namespace, child.info.run_id)
-                tracker.log_params(child.info.run_id, child_params(run, parameters))
-        logger.info("Tracking in MLflow: %s, experiment %r, %d training runs under run %s",
-                    uri, parameters.tracking.experiment, len(self._children), self._parent)
-
-    def _tracker_for(self, catalog: Any) -> Tracker | None:
-        """This process's tracker: the run's own, or in a worker one connected once."""
-        if self._tracker is not None:
-            return self._tracker
-        tracking = TrackingParams.model_validate(catalog.load("params:tracking"))
-        if not tracking.enabled:
-            return None
-        uri = tracking_uri(tracking.uri, Path.cwd())
-        key = (uri, tracking.experiment)
-        if key not in self._workers:
-            try:
-                self._workers[key] = Tracker.connect(uri, tracking.experiment, Path.cwd())
-            except TrackingConfigError as error:
-                logger.warning("%s; this worker does not track", error)
-                self._workers[key] = None
-        return self._workers[key]
-
-    @hook_impl
-    def before_node_run(self, node: Any, catalog: Any, run_id: str) -> None:
-        self._current.tracker = self._current.child = None
-        self._current.catalog = catalog
-        if not node.namespace:
-            return
-        tracker = self._tracker_for(catalog)
-        child = tracker.child(run_id, node.namespace) if tracker else None
-        self._current.tracker, self._current.child = tracker, child
-        if child and is_training(node) and self._handler is None:
-            self._handler = EpochMetrics(self._current)
-            logging.getLogger("bn_compare.pipelines.training.nodes").addHandler(self._handler)
-
-    @hook_impl
-    def after_node_run(self, node: Any, outputs: dict[str, Any]) -> None:
-        tracker, child = self._current.tracker, self._current.child
-        if tracker and child:
-            log_node_metrics(tracker, child, node.name.rsplit(".", 1)[-1], node.namespace,
-                             outputs)
-
-    @hook_impl
-    def after_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
-        """A training's tables, plot and model go to its child run as the files the
-        catalog has just saved."""
-        tracker = getattr(self._current, "tracker", None)
-        child = getattr(self._current, "child", None)
-        folder = CHILD_ARTIFACTS.get(dataset_name.rsplit(".", 1)[-1])
-        if tracker and child and folder and node.namespace:
-            tracker.log_dataset(child, self._current.catalog, dataset_name, folder, data)
-
-    @hook_impl
-    def after_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
-        tracker, parent = self._tracker, self._parent
-        if tracker is None:
-            return
-        produced = pipeline.all_outputs()
-        for name in PARENT_TABLES:
-            if name in produced:
-                tracker.log_dataset(parent, catalog, name, "tables")
-        for name in PARENT_FILES:
-            path = saved_file(catalog, name) if name in produced else None
-            if path is not None:  # plots and the report only as the saved files
-                tracker.call("log_artifact", parent, str(path),
-                             "report" if name == "report" else "plots")
-        tracker.finish([*self._children.values(), parent], "FINISHED")
-        self._tracker = None
-        failure = tracker.failure or self._worker_failure()
-        if failure:
-            raise TrackingLostError(
-                f"The run completed and its outputs are saved, but tracking in MLflow "
-                f"({tracker.uri}) failed: {failure}. MLflow holds part of the run.")
-
-    def _worker_failure(self) -> str | None:
-        return next((t.failure for t in self._workers.values() if t and t.failure), None)
-
-    @hook_impl
-    def on_pipeline_error(self, error: Exception) -> None:
-        tracker = self._tracker
-        if tracker is not None:
-            status = "KILLED" if isinstance(error, RunInterrupted) else "FAILED"
-            tracker.finish([*self._children.values(), self._parent], status)
-        self._tracker = None
-
-
-def log_node_metrics(tracker: Tracker, child: str, step: str, namespace: str,
-                     outputs: dict[str, Any]) -> None:
-    """The test metrics and the run's summary figures of one training."""
-    if step == "evaluate_model":
-        tracker.log_metrics(child, outputs[f"{namespace}.test_metrics"])
-    elif step == "summarise_run":
-        row = outputs[f"{namespace}.summary"].iloc[0]
-        tracker.log_metrics(child, {"seconds_per_epoch": row["seconds_per_epoch"],
-                                    "diverged": float(bool(row["diverged"]))})
-
-
-def _save_model(model: Any, path: Path) -> None:
-    from bn_compare.tf_runtime import KERAS_STATE_LOCK, keras
-
-    with KERAS_STATE_LOCK:
-        keras().saving.save_model(model, str(path))
+    """What defines one training: variant, seed, grid values, every training setting in
+    force, the layers and the sizes of the data."""
+    training = parameters.training.at(run.point.overrides).model_dump(exclude={"seeds"})
+    sizes = parameters.data.split_sizes
+    return {"variant": run.variant, "seed": run.seed, "namespace": run.namespace,
+            **{f"grid.{key}": value for key, value in run.point.overrides.items()},
+            **{f"training.{key}": value for key, value in training.items()},
+            "layers": json.dumps(parameters.variants[run.variant].layers),
+            **{f"data.{split}_images": count for split, count in sizes.items()}}
 
 
 def saved_file(catalog: Any, name: str) -> Path | None:
@@ -401,3 +151,112 @@ def saved_file(catalog: Any, name: str) -> Path | None:
     except (AttributeError, DatasetError):
         return None
     return next((Path(p) for p in paths if Path(p).parent.name == version), None)
+
+
+class TrackingHook:
+    """Tracks each ``kedro run`` in MLflow (``tracking.*`` parameters): see above."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tracker: Tracker | None = None
+        self._runs: dict[str, str] = {}  # namespace ("" for the parent): MLflow run id
+        self._logged: set[str] = set()
+        atexit.register(self._finish, "KILLED")  # a run stopped by a signal ends here
+
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        self._parameters, self._project = context.project_parameters, context.project_path
+        self._runs_by_namespace = {run.namespace: run for run in context.run_matrix.runs}
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any], catalog: Any) -> None:
+        self._finish("KILLED")  # one a notebook interrupted, still open
+        settings = self._parameters.tracking
+        if not settings.enabled:
+            return
+        uri = tracking_uri(settings.uri, self._project)
+        tracker = Tracker.connect(uri, settings.experiment, self._project)
+        run_id = str(run_params.get("run_id"))
+        parent = tracker.call("create_run", tracker.experiment_id,
+                              tags=parent_tags(run_params, self._project),
+                              run_name=f"{'+'.join(run_params.get('pipeline_names') or ['compare'])}"
+                                       f" {run_params.get('env') or 'local'} {run_id}")
+        if parent is None:
+            raise TrackingConfigError(f"tracking.uri: cannot create a run in {uri!r}: "
+                                      f"{tracker.failure}")
+        self._tracker, self._catalog, self._run_id = tracker, catalog, run_id
+        self._runs, self._logged = {"": parent.info.run_id}, set()
+        logger.info("Tracking in MLflow: %s, experiment %r, run %s", uri,
+                    settings.experiment, parent.info.run_id)
+
+    def _run_for(self, namespace: str) -> str | None:
+        """The parent's id, or the child run of a training (created at first use)."""
+        run = self._runs_by_namespace.get(namespace)
+        key = run.namespace if run else ""
+        with self._lock:
+            if key not in self._runs:
+                child = self._tracker.call(
+                    "create_run", self._tracker.experiment_id, run_name=key,
+                    tags={"mlflow.parentRunId": self._runs[""], RUN_TAG: self._run_id,
+                          NAMESPACE_TAG: key})
+                if child is None:
+                    return None
+                self._runs[key] = child.info.run_id
+                self._tracker.log_batch(child.info.run_id,
+                                        params=child_params(run, self._parameters))
+        return self._runs[key]
+
+    def _log(self, name: str, data: Any = None) -> None:
+        spec = (getattr(self._catalog.get(name), "metadata", None) or {}).get("mlflow")
+        if not spec or name in self._logged:
+            return
+        path = saved_file(self._catalog, name)
+        if data is None:  # saved by another process: read what this run saved
+            if path is None:
+                return
+            data = self._catalog.load(name, version=path.parent.name) if "metrics" in spec \
+                else None
+        self._logged.add(name)
+        run = self._run_for(name.rsplit(".", 1)[0] if "." in name else "")
+        if run is None:
+            return
+        if "metrics" in spec:
+            self._tracker.log_batch(run, metrics=metric_values(data, spec))
+        if "artifact" in spec and path is not None:
+            self._tracker.call("log_artifact", run, str(path), spec["artifact"])
+
+    @hook_impl
+    def before_node_run(self, node: Any) -> None:
+        if self._tracker is not None and is_training(node):
+            self._run_for(node.namespace)  # the child shows while it trains
+
+    @hook_impl
+    def after_dataset_saved(self, dataset_name: str, data: Any) -> None:
+        if self._tracker is not None:
+            self._log(dataset_name, data)
+
+    @hook_impl
+    def after_pipeline_run(self, pipeline: Any) -> None:
+        tracker = self._tracker
+        if tracker is None:
+            return
+        for name in sorted(pipeline.all_outputs()):
+            self._log(name)
+        self._finish("FINISHED")
+        if tracker.failure:
+            raise TrackingLostError(
+                f"The run completed and its outputs are saved, but tracking in MLflow "
+                f"({tracker.uri}) failed: {tracker.failure}. MLflow holds part of the run.")
+
+    @hook_impl
+    def on_pipeline_error(self, pipeline: Any) -> None:
+        if self._tracker is not None:
+            for name in sorted(pipeline.all_outputs()):
+                self._log(name)
+            self._finish("FAILED")
+
+    def _finish(self, status: str) -> None:
+        tracker, self._tracker = self._tracker, None
+        if tracker is not None:
+            for run in self._runs.values():
+                tracker.call("set_terminated", run, status)

@@ -61,7 +61,7 @@ class DivergenceGuard:
 
 
 def _chunk_trainer(model: Any, batch_size: int, sample_shape: tuple[int, ...],
-                   label_dtype: Any, jit_compile: bool) -> Callable[..., Any]:
+                   label_dtype: Any) -> Callable[..., Any]:
     import tensorflow as tf
 
     def train_chunk(x: Any, y: Any) -> None:
@@ -69,8 +69,7 @@ def _chunk_trainer(model: Any, batch_size: int, sample_shape: tuple[int, ...],
         for start in tf.range(0, rows, batch_size):
             model.train_step((x[start:start + batch_size], y[start:start + batch_size]))
 
-    return tf.function(train_chunk, input_signature=_signature(sample_shape, label_dtype),
-                       jit_compile=jit_compile)
+    return tf.function(train_chunk, input_signature=_signature(sample_shape, label_dtype))
 
 
 def _signature(sample_shape: tuple[int, ...], label_dtype: Any) -> list[Any]:
@@ -128,7 +127,6 @@ def train_epochs(  # noqa: PLR0913 (model.fit's options, keyword-only)
     steps_per_execution: int,
     eval_batch_size: int,
     seed: int,
-    jit_compile: bool = False,
     on_epoch_end: EpochCallback | None = None,
     guard: DivergenceGuard | None = None,
 ) -> list[dict[str, float]]:
@@ -138,10 +136,10 @@ def train_epochs(  # noqa: PLR0913 (model.fit's options, keyword-only)
 
     With a ``guard``, training stops as soon as it says the run diverged (at the end of
     the chunk of steps where the loss became NaN); that epoch is the last one
-    returned. When the run is interrupted (Ctrl-C), ``interruption.TrainingInterrupted``
-    is raised at the end of the chunk."""
+    returned. When the run is being stopped (``interruption.STOP``),
+    ``interruption.TrainingInterrupted`` is raised at the end of the chunk."""
     rng = np.random.default_rng(seed)
-    train_chunk = _chunk_trainer(model, batch_size, x.shape[1:], y.dtype, jit_compile)
+    train_chunk = _chunk_trainer(model, batch_size, x.shape[1:], y.dtype)
     test_batch = _chunk_tester(model, x.shape[1:], y.dtype)
     chunk_rows = batch_size * steps_per_execution
     history = []
@@ -150,9 +148,9 @@ def train_epochs(  # noqa: PLR0913 (model.fit's options, keyword-only)
         model.reset_metrics()
         order = rng.permutation(len(x))
         for first in range(0, len(x), chunk_rows):
+            interruption.check(f"epoch {epoch + 1}/{epochs}")
             rows = order[first:first + chunk_rows]
             train_chunk(np.asarray(x[rows], dtype=np.float32), y[rows])
-            interruption.check(f"epoch {epoch + 1}/{epochs}")
             if guard is not None and guard.after_steps(epoch, _loss(model)):
                 break
         logs = _metric_results(model)

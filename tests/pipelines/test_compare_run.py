@@ -13,9 +13,9 @@ from tests.conftest import (
     OUTPUTS,
     SEED,
     VARIANTS,
-    kedro,
     metric_histories,
     project_store,
+    run_in_process,
     smoke_catalog,
     tracked_runs,
 )
@@ -64,9 +64,9 @@ def test_second_run_keeps_both_versions_and_params_override_one_key(smoke_projec
         {"class_name": "Activation", "activation": "relu"},
         {"class_name": "Dense", "units": 10, "activation": "softmax"},
     ])
-    result = kedro(project, "run", "--pipelines=compare", "--env=smoke",
-                   "--params=training.epochs=1")
-    assert result.returncode == 0, result.stderr[-5000:]
+    result = run_in_process(project, "--pipelines=compare", "--env=smoke",
+                            "--params=training.epochs=1,tracking.enabled=false")
+    assert result.exit_code == 0, result.output[-5000:]
 
     catalog = smoke_catalog(project)
     for name in OUTPUTS:
@@ -94,23 +94,62 @@ def test_single_seed_report_renders_and_says_no_intervals(smoke_project):
 
 def test_the_base_run_gives_the_numbers_of_the_code_before_the_grid(smoke_project):
     """tests/golden/smoke_comparison_table.csv: this smoke run's table, written by the
-    code before grids, typed parameters and divergence handling (commit 116e234)."""
+    code before grids, typed parameters and divergence handling (commit 116e234).
+
+    Counts exactly; losses and accuracies to 1e-5 relative: TensorFlow's CPU kernels
+    round differently with and without AVX-512 (the seed-42 test loss of
+    bn_after_activation is 1.1369816 on one, 1.1369815 on the other, for the old code
+    and this one alike). Run to run on one machine the numbers are bit for bit the same
+    (test_pipeline_in_memory.py)."""
     from tests.conftest import PROJECT_ROOT
 
     expected = pd.read_csv(PROJECT_ROOT / "tests" / "golden" / "smoke_comparison_table.csv")
     table = smoke_catalog(smoke_project).load("comparison_table")[expected.columns]
-    pd.testing.assert_frame_equal(table, expected, check_exact=True)
+    pd.testing.assert_frame_equal(table, expected, check_exact=False, rtol=1e-5, atol=0)
+    counts = [c for c in expected.columns if c.endswith("params") or c == "seed"]
+    pd.testing.assert_frame_equal(table[counts], expected[counts], check_exact=True)
 
 
 def test_the_run_is_tracked_in_the_projects_mlflow_store(smoke_project):
-    (parent, children), = tracked_runs(project_store(smoke_project))
+    from mlflow import MlflowClient
+
+    store = project_store(smoke_project)
+    (parent, children), = tracked_runs(store)
     assert parent.info.status == "FINISHED"
     assert parent.data.tags["kedro.env"] == "smoke"
     assert parent.data.tags["kedro.runner"] == "bn_compare.runner.ThreadRunner"
     assert sorted(children) == [f"{v}.seed_{SEED}" for v in VARIANTS]
     table = smoke_catalog(smoke_project).load("comparison_table").set_index("variant")
+    client = MlflowClient(store)
+
+    def artifacts(run, folder):
+        return {a.path for a in client.list_artifacts(run.info.run_id, folder)}
+
     for namespace, child in children.items():
-        histories = metric_histories(project_store(smoke_project), child)
+        histories = metric_histories(store, child)
         assert all(len(values) == 2 for values in histories.values())  # 2 epochs
         assert child.data.metrics["test_accuracy"] == pytest.approx(
             table.loc[namespace.split(".")[0], "test_accuracy"])
+        assert artifacts(child, "tables") == {"tables/history.csv", "tables/parameters.csv"}
+        assert artifacts(child, "plots") == {"plots/confusion_matrix.png"}
+        assert artifacts(child, "model") == {"model/model.keras"}
+    # what the catalog declares for the parent (conf/base/catalog.yml, metadata.mlflow)
+    assert {"tables/comparison_table.csv", "tables/variant_statistics.csv"} <= artifacts(
+        parent, "tables")
+    assert {"plots/learning_curves.png"} <= artifacts(parent, "plots")
+    assert "report/report.html" in artifacts(parent, "report")
+
+    # The model artifact loads back and predicts like the catalog's model.
+    import keras
+    import numpy as np
+    from mlflow.artifacts import download_artifacts
+
+    child = children["bn_after_activation.seed_42"]
+    path = download_artifacts(run_id=child.info.run_id, artifact_path="model/model.keras",
+                              dst_path=str(smoke_project / "downloaded"), tracking_uri=store)
+    catalog = smoke_catalog(smoke_project)
+    images = catalog.load("x_test")[:50]
+    np.testing.assert_allclose(
+        keras.saving.load_model(path).predict(images, verbose=0),
+        catalog.load("bn_after_activation.seed_42.model").predict(images, verbose=0),
+        rtol=1e-6)

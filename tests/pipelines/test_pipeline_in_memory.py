@@ -4,16 +4,19 @@ images, run with a runner, and the outputs checked."""
 
 from __future__ import annotations
 
+import functools
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
+from kedro.framework.hooks.manager import _create_hook_manager
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
-from bn_compare.parameters import ProjectParameters
 from bn_compare.pipelines.compare import create_pipeline
-from bn_compare.run_matrix import RunMatrix
 from bn_compare.runner import ThreadRunner
+from tests.conftest import PROJECT_ROOT, context_for
 
 SMALL = {"validation_size": 100, "max_train_images": 300}
 
@@ -22,11 +25,22 @@ class KeptDataset(MemoryDataset):
     """A memory dataset the runner does not empty after its last use (the test reads
     every output afterwards); models pass by reference, never deep-copied."""
 
-    def __init__(self, data=None):
-        super().__init__(data=data, copy_mode="assign")
+    def __init__(self, data=None, metadata=None):
+        super().__init__(data=data, copy_mode="assign", metadata=metadata)
 
     def _release(self) -> None:
         pass
+
+
+class FigureInMemory(KeptDataset):
+    """A plot's two faces in memory: ``<plot>@figure`` saves a Figure, ``<plot>@png``
+    loads its PNG bytes (as the catalog's two datasets on one file do)."""
+
+    def save(self, data) -> None:
+        buffer = io.BytesIO()
+        if data is not None:
+            data.savefig(buffer, format="png")
+        super().save(buffer.getvalue())
 
 
 def synthetic_raw(train=400, test=100, seed=0):
@@ -45,21 +59,28 @@ def synthetic_raw(train=400, test=100, seed=0):
             "test_images": test_images, "test_labels": test_labels}
 
 
-def run_in_memory(base_parameters, runner=None, variants=None, **sections):
-    """``compare`` for the parameters (conf/base with ``sections`` merged key by key, and
-    only ``variants`` if given) on synthetic data; returns the catalog after the run."""
-    raw = {**base_parameters, "data": {**base_parameters["data"], **SMALL}}
-    for key, values in sections.items():
-        raw[key] = {**raw.get(key, {}), **values}
-    if variants is not None:
-        raw["variants"] = {name: base_parameters["variants"][name] for name in variants}
-    params = ProjectParameters.model_validate(raw)
-    pipeline = create_pipeline(RunMatrix.from_parameters(raw))
-    datasets = {name: KeptDataset() for name in pipeline.datasets()}
+@functools.cache
+def _project_catalog() -> DataCatalog:
+    """conf/base's catalog: where the in-memory datasets take their metadata from."""
+    from kedro.config import OmegaConfigLoader
+
+    from bn_compare.settings import CONFIG_LOADER_ARGS
+
+    conf = OmegaConfigLoader(str(PROJECT_ROOT / "conf"), **CONFIG_LOADER_ARGS)["catalog"]
+    return DataCatalog.from_config(conf)
+
+
+def in_memory_catalog(pipeline, raw: dict, parameters) -> DataCatalog:
+    """A dataset in memory for each of the pipeline's, with the catalog's metadata, and
+    the parameters as Kedro hands them to nodes."""
+    project = _project_catalog()
+    datasets = {name: KeptDataset(metadata=getattr(project.get(name), "metadata", None))
+                for name in pipeline.datasets()}
+    for plot in {name.split("@")[0] for name in datasets if "@" in name}:
+        datasets[f"{plot}@figure"] = datasets[f"{plot}@png"] = FigureInMemory()
     catalog = DataCatalog({**datasets, "parameters": KeptDataset(raw)})
     catalog.save("fashion_mnist_raw", synthetic_raw())
-    typed = {"data": params.data, "training": params.training,
-             "statistics": params.statistics, "variants": raw["variants"]}
+    typed = {**dict(parameters), "variants": raw["variants"]}
     for name in pipeline.inputs():
         if name.startswith("params:"):
             section, *path = name.removeprefix("params:").split(".")
@@ -67,7 +88,44 @@ def run_in_memory(base_parameters, runner=None, variants=None, **sections):
             for key in path:
                 value = value[key] if isinstance(value, dict) else getattr(value, key)
             catalog.save(name, value)
-    (runner or SequentialRunner()).run(pipeline, catalog)
+    return catalog
+
+
+def small_parameters(base_parameters, variants=None, **sections) -> dict:
+    """conf/base's parameters on a few hundred images, ``sections`` merged key by key,
+    only ``variants`` if given."""
+    raw = {**base_parameters, "data": {**base_parameters["data"], **SMALL}}
+    for key, values in sections.items():
+        raw[key] = {**raw.get(key, {}), **values}
+    if variants is not None:
+        raw["variants"] = {name: base_parameters["variants"][name] for name in variants}
+    return raw
+
+
+def run_in_memory(base_parameters, runner=None, variants=None, hooks=(), run_id="test",
+                  **sections):
+    """``compare`` for the parameters (see ``small_parameters``) on synthetic data, with
+    ``hooks`` called as ``kedro run`` calls them; returns the catalog after the run."""
+    raw = small_parameters(base_parameters, variants, **sections)
+    context = context_for(raw)
+    pipeline = create_pipeline(context.run_matrix)
+    catalog = in_memory_catalog(pipeline, raw, context.project_parameters)
+    manager = _create_hook_manager()
+    for hook in hooks:
+        manager.register(hook)
+    manager.hook.after_context_created(context=context)
+    run_params = {"run_id": run_id, "env": "test", "pipeline_names": ["compare"],
+                  "runner": str(runner), "runtime_params": {}}
+    manager.hook.before_pipeline_run(run_params=run_params, pipeline=pipeline,
+                                     catalog=catalog)
+    try:
+        (runner or SequentialRunner()).run(pipeline, catalog, manager, run_id=run_id)
+    except Exception as error:
+        manager.hook.on_pipeline_error(error=error, run_params=run_params,
+                                       pipeline=pipeline, catalog=catalog)
+        raise
+    manager.hook.after_pipeline_run(run_params=run_params, run_result={},
+                                    pipeline=pipeline, catalog=catalog)
     return catalog
 
 

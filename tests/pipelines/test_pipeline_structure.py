@@ -25,7 +25,8 @@ def test_one_namespace_per_variant_and_seed_with_build_and_train_nodes():
         *(f"params:variants.{v}.layers" for v in SEED_VARIANTS),
     }
     assert {"comparison_table", "variant_statistics", "pairwise_differences",
-            "learning_curves", "test_accuracy_intervals", "report"} <= pipeline.all_outputs()
+            "learning_curves@figure", "test_accuracy_intervals@figure", "verdict",
+            "report"} <= pipeline.all_outputs()
 
 
 def test_the_model_travels_through_the_catalog_between_build_and_train():

@@ -1,6 +1,8 @@
 """Statistics over seeds on constructed inputs with known answers, the verdict, the
 plots and the report (multi-seed and single-seed)."""
 
+import io
+import json
 import math
 from html.parser import HTMLParser
 
@@ -21,7 +23,7 @@ from bn_compare.pipelines.reporting.plots import (
 )
 from bn_compare.pipelines.reporting.report import write_report
 from bn_compare.pipelines.reporting.statistics import mean_interval, paired_difference
-from bn_compare.pipelines.reporting.verdict import verdict
+from bn_compare.pipelines.reporting.verdict import verdict, write_verdict
 
 STATISTICS = StatisticsParams(confidence=0.95, target_val_accuracy=0.85)
 SEEDS = [1, 2, 3, 4, 5]
@@ -129,12 +131,16 @@ def test_pairs_use_only_the_seeds_both_variants_ran():
     assert compute_pairwise_differences(comparison, STATISTICS).iloc[0]["n"] == 5
 
 
+def _texts(said):
+    return [item["text"] for item in said]
+
+
 def test_verdict_says_what_is_conclusive_and_what_is_not():
     comparison = _comparison(baseline=BASELINE, bn_after=BN, bn_before=OTHER)
     pairwise = compute_pairwise_differences(comparison, STATISTICS)
     means = comparison.groupby("variant")["test_accuracy"].mean().to_dict()
-    answers, details = verdict(means, pairwise,
-                               {"baseline": False, "bn_after": True, "bn_before": True})
+    said = verdict(means, pairwise, {"baseline": False, "bn_after": True, "bn_before": True})
+    answers, details = _texts(said["answers"]), _texts(said["comparisons"])
     assert answers[0].startswith("Does BatchNormalization help? Not conclusively: 1 of 2")
     # bn_after - bn_before = 0, 3, 2.5, 4.5, 5 pp: mean 3, sd sqrt(3.875)
     assert answers[1] == ("Where should it go? Best placement: bn_after, beyond the "
@@ -147,11 +153,41 @@ def test_verdict_says_what_is_conclusive_and_what_is_not():
 def test_verdict_with_one_seed_gives_no_evidence():
     comparison = _comparison(seeds=[42], baseline=[0.82], bn=[0.85])
     pairwise = compute_pairwise_differences(comparison, STATISTICS)
-    answers, details = verdict({"baseline": 0.82, "bn": 0.85}, pairwise,
-                               {"baseline": False, "bn": True})
+    said = verdict({"baseline": 0.82, "bn": 0.85}, pairwise, {"baseline": False, "bn": True})
+    answers, details = _texts(said["answers"]), _texts(said["comparisons"])
     assert "cannot be said from one seed" in answers[0]
     assert details == ["bn vs baseline: +3.00 pp test accuracy (one seed: no interval, "
                        "no test)."]
+    numbers = said["comparisons"][0]["difference"]
+    assert numbers["mean_difference"] == pytest.approx(0.03)
+    assert numbers["ci_low"] is None and numbers["p_value"] is None  # JSON has no NaN
+
+
+def test_the_verdict_node_gives_each_answer_with_the_numbers_it_rests_on():
+    comparison = _comparison(baseline=BASELINE, bn=BN)
+    statistics = compute_variant_statistics(comparison, _curves(baseline=BASELINE, bn=BN),
+                                            STATISTICS)
+    pairwise = compute_pairwise_differences(comparison, STATISTICS)
+    said = write_verdict(statistics, pairwise, _variants(["baseline", "bn"]))
+    assert json.loads(json.dumps(said, allow_nan=False)) == said  # plain JSON
+    helps, best = said["answers"]
+    assert helps["question"] == "Does BatchNormalization help?"
+    assert helps["text"].startswith("Does BatchNormalization help? Yes. Every variant with")
+    assert helps["means"] == pytest.approx({"bn": np.mean(BN), "baseline": np.mean(BASELINE)})
+    (difference,) = helps["differences"]
+    assert (difference["first"], difference["second"], difference["n"]) == ("bn", "baseline", 5)
+    assert difference["mean_difference"] == pytest.approx(0.03)
+    assert difference["ci_low"] == pytest.approx(0.03 - KNOWN_HALF_WIDTH / 100)
+    assert difference["p_value"] == pytest.approx(KNOWN_P, abs=1e-6)
+    assert difference["conclusive"]
+    assert best["question"] == "Which variant is best?"
+    assert best["text"] == ("Best variant: bn, beyond the seed-to-seed noise: +3.00 pp over "
+                            "baseline (CI +1.04 to +4.96).")
+    assert best["differences"] == [difference]
+    assert said["comparisons"] == [{"text": "bn vs baseline: +3.00 pp test accuracy (95% CI "
+                                            "+1.04 to +4.96 pp, paired t-test p = 0.013, 5 "
+                                            "seeds): bn is better.",
+                                    "difference": difference}]
 
 
 def test_plots_show_a_band_only_with_several_seeds():
@@ -177,11 +213,26 @@ class _Images(HTMLParser):
             self.sources.append(dict(attrs)["src"])
 
 
+LAYERS = [{"class_name": "Flatten"}, {"class_name": "Dense", "units": 10}]
+
+
+def _variants(names):
+    """``baseline`` without BatchNormalization, every other variant with it."""
+    return {v: {"layers": LAYERS if v == "baseline"
+                else [{"class_name": "BatchNormalization"}, *LAYERS]} for v in names}
+
+
+def _png(figure):
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    return buffer.getvalue()
+
+
 def _report(seeds, **accuracies):
     comparison = _comparison(seeds=seeds, **accuracies)
     curves = _curves(seeds=seeds, **accuracies)
-    layers = [{"class_name": "Flatten"}, {"class_name": "Dense", "units": 10}]
-    bn_layers = [{"class_name": "BatchNormalization"}, *layers]
+    statistics = compute_variant_statistics(comparison, curves, STATISTICS)
+    pairwise = compute_pairwise_differences(comparison, STATISTICS)
     accounting = pd.DataFrame([
         {"variant": v, "layer": name, "class_name": cls, "total": total,
          "trainable": trainable, "non_trainable": total - trainable,
@@ -190,13 +241,14 @@ def _report(seeds, **accuracies):
         for v in accuracies for name, cls, total, trainable in (
             [("batch_normalization", "BatchNormalization", 3136, 1568)] if v != "baseline"
             else []) + [("dense", "Dense", 7850, 7850)]])
+    variants = _variants(accuracies)
     html = write_report(
-        comparison, compute_variant_statistics(comparison, curves, STATISTICS),
-        compute_pairwise_differences(comparison, STATISTICS), curves, accounting,
-        np.zeros(55000), np.zeros(5000), np.zeros(10000),
-        DataParams(class_names=list("abcdefghij")), TrainingParams(epochs=2),
-        {v: {"layers": layers if v == "baseline" else bn_layers} for v in accuracies},
-        STATISTICS)
+        write_verdict(statistics, pairwise, variants),
+        DataParams(class_names=list("abcdefghij")), TrainingParams(epochs=2), variants,
+        STATISTICS, comparison_table=comparison, variant_statistics=statistics,
+        pairwise_differences=pairwise, parameter_accounting=accounting,
+        learning_curves=_png(plot_learning_curves(curves, STATISTICS)),
+        test_accuracy_intervals=_png(plot_test_accuracy_intervals(comparison, statistics)))
     images = _Images()
     images.feed(html)
     return html, images.sources
@@ -227,12 +279,16 @@ def test_verdict_counts_diverged_runs_as_instability_not_as_accuracy():
                    "diverged"] = True
     pairwise = compute_pairwise_differences(comparison, STATISTICS)
     assert (pairwise.iloc[0]["n"], pairwise.iloc[0]["diverged"]) == (1, 2)
-    answers, details = verdict({"baseline": 0.80, "bn": 0.85}, pairwise,
-                               {"baseline": False, "bn": True},
-                               {"baseline": (2, 3), "bn": (0, 3)})
+    said = verdict({"baseline": 0.80, "bn": 0.85}, pairwise, {"baseline": False, "bn": True},
+                   {"baseline": (2, 3), "bn": (0, 3)})
+    answers, details = _texts(said["answers"]), _texts(said["comparisons"])
     assert answers[0] == (
         "Does BatchNormalization help? cannot be said from the accuracies: fewer than two "
         "seeds trained on both sides without diverging. Stability: every run with "
         "BatchNormalization trained, while runs without it diverged (baseline 2 of 3).")
     assert "(too few runs for an interval)" in answers[1]
     assert details[-1] == "baseline: 2 of 3 runs diverged and are left out of its figures."
+    assert said["answers"][0]["diverged"] == {"bn": {"diverged": 0, "runs": 3},
+                                              "baseline": {"diverged": 2, "runs": 3}}
+    assert said["comparisons"][-1] == {"text": details[-1], "variant": "baseline",
+                                       "diverged": 2, "runs": 3}

@@ -1,12 +1,15 @@
-"""Every runner gives the same numbers: the project's process pool, Kedro's
-ParallelRunner and the Dask runner against the project's default runner (threads, the
-smoke run); the SequentialRunner is compared in test_recovery."""
+"""The Dask runner gives the numbers of the default runner and the same MLflow tree: a
+LocalCluster of worker processes, as `kedro run --runner=bn_compare.runner.DaskRunner`
+starts it. (Threads against one node at a time: test_pipeline_in_memory.py.)"""
 
 import shutil
 
 import pandas as pd
 import pytest
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.pipeline import Node
 
+from bn_compare.runner import DaskRunner
 from tests.conftest import kedro, metric_histories, project_store, tracked_runs
 
 pytestmark = pytest.mark.pipeline
@@ -20,24 +23,38 @@ def _tables(project):
             for version in sorted(p for p in folder.iterdir() if p.is_dir())]
 
 
-@pytest.mark.parametrize("runner", ["bn_compare.runner.ParallelRunner", "ParallelRunner",
-                                    "bn_compare.runner.DaskRunner"])
-def test_runner_gives_the_same_tables(smoke_project, tmp_path, runner):
+def test_the_dask_runner_gives_the_same_tables_and_tree(smoke_project, tmp_path):
     project = shutil.copytree(smoke_project, tmp_path / "project")
-    result = kedro(project, "run", "--pipeline=compare", "--env=smoke", f"--runner={runner}")
+    result = kedro(project, "run", "--env=smoke", "--runner=bn_compare.runner.DaskRunner")
     assert result.returncode == 0, result.stderr[-4000:]
+    assert "Dask: starting a LocalCluster of" in result.stdout + result.stderr
     first, second = _tables(project)
     pd.testing.assert_frame_equal(first, second, check_exact=True)
 
-    # The same MLflow run tree as the default runner's run, the same metric histories.
+    # The nodes ran in the workers; the tree and its metrics come from the saved files.
     store = project_store(project)
     (parent, children), (_, before) = tracked_runs(store)
     assert parent.info.status == "FINISHED" and sorted(children) == sorted(before)
-    if runner == "ParallelRunner":
-        # Kedro's own runs no project hooks in its workers: the tree, without metrics.
-        assert all(not child.data.metrics for child in children.values())
-        return
     for namespace, child in children.items():
         assert metric_histories(store, child) == metric_histories(store, before[namespace])
         assert child.data.metrics["test_accuracy"] == before[namespace].data.metrics[
             "test_accuracy"]
+        assert child.data.params == before[namespace].data.params
+
+
+class _Unpicklable(Exception):
+    def __init__(self):
+        import threading
+
+        super().__init__("holds a lock")
+        self.lock = threading.Lock()
+
+
+def _fails():
+    raise _Unpicklable
+
+
+def test_a_dask_task_whose_error_cannot_travel_back_says_so_instead_of_hanging():
+    node = Node(_fails, None, "out", name="fails")
+    with pytest.raises(RuntimeError, match="fails: _Unpicklable: holds a lock"):
+        DaskRunner._run_node(node, DataCatalog({"out": MemoryDataset()}), False, None)

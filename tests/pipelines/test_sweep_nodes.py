@@ -1,26 +1,35 @@
 """Across a grid, on constructed tables with known answers: the sweep table, the best
 setting of each variant (chosen on validation, never on test), the comparisons at the
-best settings, divergence counted and never averaged in, and the sweep plot."""
+best settings, divergence counted and never averaged in, the sweep plot, the verdict
+across the grid and the report's section on it."""
+
+import io
+import json
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from bn_compare.parameters import StatisticsParams
+from bn_compare.parameters import DataParams, StatisticsParams, TrainingParams
 from bn_compare.pipelines.reporting.nodes import (
     compute_pairwise_differences,
     compute_variant_statistics,
 )
 from bn_compare.pipelines.reporting.plots import plot_sweep_curves
+from bn_compare.pipelines.reporting.report import write_report
 from bn_compare.pipelines.reporting.sweep import (
     build_sweep_table,
     compare_best_settings,
     select_best_settings,
 )
+from bn_compare.pipelines.reporting.verdict import write_grid_verdict
 
 STATISTICS = StatisticsParams()
 KEYS = ("learning_rate",)
 SEEDS = [1, 2, 3]
+LAYERS = [{"class_name": "Flatten"}, {"class_name": "Dense", "units": 10}]
+VARIANTS = {"plain": {"layers": LAYERS},
+            "bn": {"layers": [{"class_name": "BatchNormalization"}, *LAYERS]}}
 
 
 def _runs(variant, learning_rate, val, test, diverged=(False, False, False)):
@@ -135,33 +144,71 @@ def test_two_key_grid_gets_one_column_of_panels_per_value_of_the_second():
     assert "optimizer=Adam" in fig.axes[1].get_title()
 
 
-def test_the_report_answers_across_the_grid(statistics):
-    from bn_compare.parameters import DataParams, TrainingParams
-    from bn_compare.pipelines.reporting.report import write_report
-
+def _grid_verdict(statistics):
     table = _table()
     sweep = build_sweep_table(statistics, KEYS)
     best = select_best_settings(sweep, KEYS)
-    layers = [{"class_name": "Flatten"}, {"class_name": "Dense", "units": 10}]
+    return write_grid_verdict(sweep, best, compare_best_settings(table, best, STATISTICS, KEYS),
+                              compute_pairwise_differences(table, STATISTICS, KEYS), VARIANTS,
+                              grid_keys=KEYS)
+
+
+def test_the_grid_verdict_answers_at_the_best_settings_and_at_each_point(statistics):
+    said = _grid_verdict(statistics)
+    assert json.loads(json.dumps(said, allow_nan=False)) == said  # plain JSON
+    helps = said["answers"][0]
+    assert helps["text"].startswith("At each variant's best setting: Does BatchNormalization "
+                                    "help? Yes.")
+    assert helps["means"] == pytest.approx({"bn": 0.88, "plain": 0.85})
+    (difference,) = helps["differences"]
+    assert difference["settings"] == {"bn": "learning_rate=0.1", "plain": "learning_rate=0.1"}
+    assert difference["mean_difference"] == pytest.approx(0.03)
+    assert [point["setting"] for point in said["points"]] == [
+        {"learning_rate": lr} for lr in (0.01, 0.1, 1.0)]
+    assert said["points"][2]["text"] == (
+        "learning_rate=1: Does BatchNormalization help? Yes: every run without "
+        "BatchNormalization diverged, while bn trained. Best variant: bn, the only one "
+        "that trained (plain: every run diverged).")
+    assert said["tolerance"][0] == {
+        "variant": "plain",
+        "text": "plain trained without diverging at learning_rate 0.01, 0.1; diverged at "
+                "learning_rate 1 (3 of 3 runs).",
+        "points": [{"setting": {"learning_rate": lr}, "runs": 3, "diverged": d}
+                   for lr, d in ((0.01, 0), (0.1, 0), (1.0, 3))]}
+    texts = [line["text"] for line in said["comparisons"]]
+    assert texts[0].startswith("At the best settings: bn vs plain: +3.00 pp")
+    assert texts[1].startswith("At learning_rate=0.01: bn vs plain:")
+    assert texts[-2:] == ["plain: 3 of 9 runs diverged across the grid.",
+                          "bn: 1 of 9 runs diverged across the grid."]
+
+
+def _png(figure):
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    return buffer.getvalue()
+
+
+def test_the_report_lays_out_the_grid(statistics):
+    table = _table()
+    sweep = build_sweep_table(statistics, KEYS)
+    best = select_best_settings(sweep, KEYS)
     accounting = pd.DataFrame([
         {"variant": v, "layer": "dense", "class_name": "Dense", "total": 7850,
          "trainable": 7850, "non_trainable": 0, "features": 0, "gamma": 0, "beta": 0,
          "moving_mean": 0, "moving_variance": 0} for v in ("plain", "bn")])
+    figure = _png(plot_sweep_curves(sweep, KEYS))
     html = write_report(
-        table, statistics, compute_pairwise_differences(table, STATISTICS, KEYS),
-        _curves(table), accounting, np.zeros(55000), np.zeros(5000), np.zeros(10000),
-        DataParams(), TrainingParams(), {"plain": {"layers": layers},
-                                         "bn": {"layers": [{"class_name": "BatchNormalization"},
-                                                           *layers]}},
-        STATISTICS, sweep, best, compare_best_settings(table, best, STATISTICS, KEYS),
-        grid_keys=KEYS)
+        _grid_verdict(statistics), DataParams(), TrainingParams(), VARIANTS, STATISTICS,
+        grid_keys=KEYS, comparison_table=table, variant_statistics=statistics,
+        pairwise_differences=compute_pairwise_differences(table, STATISTICS, KEYS),
+        parameter_accounting=accounting, sweep_table=sweep, best_settings=best,
+        best_setting_differences=compare_best_settings(table, best, STATISTICS, KEYS),
+        learning_curves=figure, test_accuracy_intervals=figure, sweep_curves=figure)
     assert "<h2>Across the grid</h2>" in html
     assert "At each variant&#39;s best setting: Does BatchNormalization help? Yes." in html
     assert "learning rate 0.01, 0.1, 1 (grid)" in html
     assert ("plain trained without diverging at learning_rate 0.01, 0.1; diverged at "
             "learning_rate 1 (3 of 3 runs).") in html
-    assert ("learning_rate=1: Does BatchNormalization help? Yes: every run without "
-            "BatchNormalization diverged, while bn trained. Best variant: bn, the only one "
-            "that trained (plain: every run diverged).") in html
+    assert "learning_rate=1: Does BatchNormalization help? Yes: every run without" in html
     assert "every run diverged (3)" in html
     assert html.count("data:image/png;base64,") == 3

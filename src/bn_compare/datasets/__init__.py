@@ -1,9 +1,23 @@
-"""Project datasets: thin readers and writers that validate and hand back data."""
+"""Project datasets: thin readers and writers that validate and hand back data.
 
-from .atomic import CSVDataset, JSONDataset, MatplotlibDataset, TextDataset
-from .fashion_mnist_dataset import FashionMNISTDataset
-from .keras_model_dataset import KerasModelDataset
-from .numpy_dataset import NumpyDataset
+Imported on first use (the catalog names them as ``bn_compare.datasets.<Class>``), so that
+``bn_compare.datasets.idx`` alone stays cheap to import.
+"""
 
-__all__ = ["CSVDataset", "FashionMNISTDataset", "JSONDataset", "KerasModelDataset",
-           "MatplotlibDataset", "NumpyDataset", "TextDataset"]
+import importlib
+from typing import Any
+
+_MODULES = {
+    "CSVDataset": "atomic", "JSONDataset": "atomic", "MatplotlibDataset": "atomic",
+    "TextDataset": "atomic", "FashionMNISTDataset": "fashion_mnist_dataset",
+    "KerasModelDataset": "keras_model_dataset", "NumpyDataset": "numpy_dataset",
+    "PNGDataset": "png_dataset",
+}
+__all__ = ["CSVDataset", "FashionMNISTDataset", "JSONDataset", "KerasModelDataset",  # noqa: F822
+           "MatplotlibDataset", "NumpyDataset", "PNGDataset", "TextDataset"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _MODULES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_MODULES[name]}", __name__), name)

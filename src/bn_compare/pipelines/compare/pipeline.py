@@ -7,9 +7,9 @@ from bn_compare.pipelines import data_processing, evaluation, reporting, trainin
 from bn_compare.run_matrix import RunMatrix
 
 
-def create_pipeline(matrix: RunMatrix, **kwargs) -> Pipeline:
+def create_pipeline(matrix: RunMatrix) -> Pipeline:
     return (
-        data_processing.create_pipeline(matrix)
+        data_processing.create_pipeline()
         + training.create_pipeline(matrix)
         + evaluation.create_pipeline(matrix)
         + reporting.create_pipeline(matrix)

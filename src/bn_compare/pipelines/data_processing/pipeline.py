@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
-from bn_compare.run_matrix import RunMatrix
-
 from .nodes import split_dataset
 
 MODEL_INPUTS = ["x_train", "y_train", "x_valid", "y_valid", "x_test", "y_test"]
 
 
-def create_pipeline(matrix: RunMatrix | None = None, **kwargs) -> Pipeline:
+def create_pipeline() -> Pipeline:
     """The same for every run matrix."""
     return Pipeline(
         [

@@ -45,7 +45,7 @@ def run_evaluation(run: Run) -> Pipeline:
     )
 
 
-def create_pipeline(matrix: RunMatrix, **kwargs) -> Pipeline:
+def create_pipeline(matrix: RunMatrix) -> Pipeline:
     runs = list(matrix.runs)
     with warnings.catch_warnings():
         # The collecting nodes name namespaced datasets ("baseline.seed_42.summary") on

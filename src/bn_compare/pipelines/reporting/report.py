@@ -1,13 +1,13 @@
-"""The report: one self-contained HTML page (plots embedded as PNG) that reads without
-the code. ``page_content`` says what the page says, as a plain dict; the Jinja2
-template ``templates/report.html`` (autoescaped) lays it out."""
+"""The report: one self-contained HTML page that reads without the code. It computes
+nothing: it lays out the tables, the figures (the plot nodes' PNG files, embedded) and
+the verdict that other nodes made. ``page_content`` says what the page says, as a plain
+dict; the Jinja2 template ``templates/report.html`` (autoescaped) lays it out."""
 
 from __future__ import annotations
 
 import base64
-import io
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -18,21 +18,24 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from bn_compare.parameters import DataParams, StatisticsParams, TrainingParams
+from bn_compare.run_matrix import value_label
 
 from .nodes import groups, target_metric, variants
-from .plots import plot_learning_curves, plot_sweep_curves, plot_test_accuracy_intervals
 from .statistics import MIN_FOR_SPREAD
 from .sweep import setting_label
-from .verdict import verdict
 
 TITLE = "Does BatchNormalization help, and where should it go?"
+# What the report lays out, by catalog name: tables, and figures as PNG bytes.
+TABLES = ("comparison_table", "variant_statistics", "pairwise_differences",
+          "parameter_accounting")
+FIGURES = ("learning_curves", "test_accuracy_intervals")
+GRID_TABLES = ("sweep_table", "best_settings", "best_setting_differences")
+GRID_FIGURES = ("sweep_curves",)
 
 
-def figure_png(fig: Any) -> str:
-    """The figure as a ``data:`` URI of its PNG."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+def png_uri(png: bytes) -> str:
+    """A PNG as a ``data:`` URI."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def table_html(table: pd.DataFrame) -> Markup:
@@ -73,92 +76,58 @@ def interval_cell(row: pd.Series, digits: int = 4) -> str:
 
 
 @dataclass(frozen=True)
-class Tables:
-    """The tables the report reads; the last three for a grid of several points."""
-
-    comparison: pd.DataFrame
-    statistics: pd.DataFrame
-    pairwise: pd.DataFrame
-    curves: pd.DataFrame
-    accounting: pd.DataFrame
-    sweep: pd.DataFrame | None = None
-    best: pd.DataFrame | None = None
-    best_differences: pd.DataFrame | None = None
-
-
-@dataclass(frozen=True)
 class Setup:
-    """What the run was: data, training settings, layers, statistics, image counts."""
+    """What the run was: data, training settings, layers, statistics."""
 
     data: DataParams
     training: TrainingParams
     layers: dict[str, Any]
     statistics: StatisticsParams
-    images: dict[str, int]
 
 
-def write_report(  # noqa: PLR0913, PLR0917 (a node: one argument per dataset)
-    comparison_table: pd.DataFrame,
-    variant_statistics: pd.DataFrame,
-    pairwise_differences: pd.DataFrame,
-    learning_curve_table: pd.DataFrame,
-    parameter_accounting: pd.DataFrame,
-    y_train: np.ndarray,
-    y_valid: np.ndarray,
-    y_test: np.ndarray,
+def write_report(  # noqa: PLR0913 (a node: the verdict, the setup, then the datasets)
+    verdict: dict[str, Any],
     data: DataParams,
     training: TrainingParams,
     variants: dict[str, Any],
     statistics: StatisticsParams,
-    sweep_table: pd.DataFrame | None = None,
-    best_settings: pd.DataFrame | None = None,
-    best_setting_differences: pd.DataFrame | None = None,
     *,
     grid_keys: Sequence[str] = (),
     overrides: dict[str, Any] | None = None,
+    **datasets: pd.DataFrame | bytes,
 ) -> str:
-    """The whole comparison as a self-contained HTML page. ``grid_keys`` and the sweep
-    tables are given for a grid of several points; ``overrides`` are the settings of a
-    grid of one point."""
-    tables = Tables(comparison_table, variant_statistics, pairwise_differences,
-                    learning_curve_table, parameter_accounting, sweep_table, best_settings,
-                    best_setting_differences)
-    setup = Setup(data, training.at(overrides or {}), variants, statistics,
-                  {"train": len(y_train), "validation": len(y_valid), "test": len(y_test)})
-    return render(page_content(tables, setup, grid_keys))
+    """The whole comparison as a self-contained HTML page. ``datasets`` are the tables
+    and the figures' PNG bytes, by catalog name: ``TABLES`` and ``FIGURES``, and for a
+    grid of several points (``grid_keys``) also ``GRID_TABLES`` and ``GRID_FIGURES``;
+    ``overrides`` are the settings of a grid of one point."""
+    setup = Setup(data, training.at(overrides or {}), variants, statistics)
+    return render(page_content(datasets, verdict, setup, grid_keys))
 
 
-def page_content(tables: Tables, setup: Setup, grid_keys: Sequence[str] = ()) -> dict[str, Any]:
+def page_content(datasets: Mapping[str, Any], verdict: dict[str, Any], setup: Setup,
+                 grid_keys: Sequence[str] = ()) -> dict[str, Any]:
     """What the page says."""
-    comparison, statistics = tables.comparison, setup.statistics
-    names = variants(comparison)
+    comparison, statistics = datasets["comparison_table"], setup.statistics
     seeds = sorted(comparison["seed"].unique().tolist())
-    uses_bn = {v: any(layer["class_name"] == "BatchNormalization"
-                      for layer in setup.layers[v]["layers"]) for v in names}
-    if tables.sweep is None:
-        test = tables.statistics[tables.statistics["metric"] == "test_accuracy"]
-        answers, details = verdict(
-            dict(zip(test["variant"], test["mean"], strict=True)), tables.pairwise, uses_bn,
-            {r["variant"]: (int(r["diverged"]), int(r["seeds"])) for _, r in test.iterrows()})
-        grid = None
-    else:
-        answers, details, grid = _grid(tables, grid_keys, uses_bn, statistics)
-    figures = [plot_learning_curves(tables.curves, statistics, grid_keys),
-               plot_test_accuracy_intervals(comparison, tables.statistics, tables.best,
-                                            grid_keys)]
     return {
         "title": TITLE,
-        "answers": answers,
-        "caveat": _caveat(seeds, statistics, tables.sweep is not None),
+        "answers": _texts(verdict["answers"]),
+        "caveat": _caveat(seeds, statistics, bool(grid_keys)),
         "setup": _setup(setup, seeds, {key: list(pd.unique(comparison[key]))
                                        for key in grid_keys}),
-        "architectures": _architectures(names, setup.layers, tables.accounting),
-        "grid": grid,
-        "results": _results(tables.statistics, tables.pairwise, statistics, grid_keys),
-        "plots": [figure_png(fig) for fig in figures],
-        "comparisons": details,
+        "architectures": _architectures(variants(comparison), setup.layers,
+                                        datasets["parameter_accounting"]),
+        "grid": _grid(datasets, verdict, grid_keys, statistics) if grid_keys else None,
+        "results": _results(datasets["variant_statistics"], datasets["pairwise_differences"],
+                            statistics, grid_keys),
+        "plots": [png_uri(datasets[name]) for name in FIGURES],
+        "comparisons": _texts(verdict["comparisons"]),
         "runs": _runs(comparison),
     }
+
+
+def _texts(said: list[dict[str, Any]]) -> list[str]:
+    return [item["text"] for item in said]
 
 
 def _caveat(seeds: list[int], statistics: StatisticsParams, is_sweep: bool) -> str:
@@ -178,13 +147,14 @@ def _caveat(seeds: list[int], statistics: StatisticsParams, is_sweep: bool) -> s
 
 
 def _setup(setup: Setup, seeds: list[int], grid: dict[str, list[Any]]) -> list[str]:
-    data, training, image_counts = setup.data, setup.training, setup.images
+    data, training = setup.data, setup.training
+    images = data.split_sizes
     shape = "x".join(str(d) for d in data.image_shape)
     lines = [
         f"Data: Fashion-MNIST, {len(data.class_names)} classes of {shape} grey-scale "
-        f"images scaled by 1/{data.scale:g}: {image_counts['train']:,} training, "
-        f"{image_counts['validation']:,} validation (held out of the official training set) "
-        f"and {image_counts['test']:,} test images.",
+        f"images scaled by 1/{data.scale:g}: {images['train']:,} training, "
+        f"{images['validation']:,} validation (held out of the official training set) "
+        f"and {images['test']:,} test images.",
         _training_line(training, grid),
         f"Seeds: {', '.join(map(str, seeds))}. A seed fixes the initial weights and the "
         f"shuffling; TensorFlow op determinism is {'on' if training.deterministic else 'off'}.",
@@ -199,15 +169,11 @@ def _setup(setup: Setup, seeds: list[int], grid: dict[str, list[Any]]) -> list[s
 
 
 def _training_line(training: TrainingParams, grid: dict[str, list[Any]]) -> str:
-    said = {key: ", ".join(map(_value, grid[key])) + " (grid)" if key in grid
-            else _value(getattr(training, key))
+    said = {key: ", ".join(map(value_label, grid[key])) + " (grid)" if key in grid
+            else value_label(getattr(training, key))
             for key in ("optimizer", "learning_rate", "batch_size", "epochs", "loss")}
     return (f"Training: {said['optimizer']} with learning rate {said['learning_rate']}, "
             f"batch size {said['batch_size']}, {said['epochs']} epochs, loss {said['loss']}.")
-
-
-def _value(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _architectures(names: list[str], layers: dict[str, Any],
@@ -293,33 +259,15 @@ def _runs(comparison: pd.DataFrame) -> pd.DataFrame:
     return runs
 
 
-def _grid(tables: Tables, grid_keys: Sequence[str], uses_bn: dict[str, bool],
-          statistics: StatisticsParams) -> tuple[list[str], list[str], dict[str, Any]]:
-    """The answers at the best settings, every comparison in words, and the section
-    "Across the grid"."""
-    sweep_table, best, best_differences = tables.sweep, tables.best, tables.best_differences
-    pairwise = tables.pairwise
-    means = dict(zip(best["variant"], best["test_accuracy_mean"], strict=True))
-    answers, details = verdict(means, best_differences, uses_bn)
-    answers = [f"At each variant's best setting: {answers[0]}", *answers[1:]]
-    tolerance = [_tolerance(variant, points, grid_keys)
-                 for (variant,), points in groups(sweep_table, ["variant"])]
-    point_answers, point_details = [], []
-    for key, table in groups(pairwise, grid_keys):
-        label = setting_label(pd.Series(dict(zip(grid_keys, key, strict=True))), grid_keys)
-        at_point = sweep_table[(sweep_table[list(grid_keys)] == pd.Series(
-            dict(zip(grid_keys, key, strict=True)))).all(axis=1)]
-        said, words = verdict(
-            dict(zip(at_point["variant"], at_point["test_accuracy_mean"], strict=True)),
-            table, uses_bn,
-            {r["variant"]: (int(r["diverged"]), int(r["runs"])) for _, r in at_point.iterrows()})
-        words = [line for line in words if " vs " in line]  # the totals are said once below
-        point_answers.append(f"{label}: " + " ".join(said))
-        point_details += [f"At {label}: {line}" for line in words]
+def _grid(datasets: Mapping[str, Any], verdict: dict[str, Any], grid_keys: Sequence[str],
+          statistics: StatisticsParams) -> dict[str, Any]:
+    """The section "Across the grid"."""
+    sweep_table, best = datasets["sweep_table"], datasets["best_settings"]
+    best_differences = datasets["best_setting_differences"]
     confidence = statistics.confidence
     best_table = best.assign(setting=[setting_label(r, grid_keys) if pd.notna(
         r["final_val_accuracy_mean"]) else "every run diverged" for _, r in best.iterrows()])
-    section = {
+    return {
         "intro": f"Every variant was trained at each of the {len(sweep_table.drop_duplicates(list(grid_keys)))} "
                  f"grid points with each seed. A variant's best setting is the grid point "
                  f"with the highest mean final validation accuracy among those where no run "
@@ -333,44 +281,18 @@ def _grid(tables: Tables, grid_keys: Sequence[str], uses_bn: dict[str, bool],
         "best_differences": _differences(best_differences, confidence).assign(
             settings=best_differences["variant_setting"] + " vs "
             + best_differences["versus_setting"]),
-        "tolerance": tolerance,
-        "figure": figure_png(plot_sweep_curves(sweep_table, grid_keys)),
+        "tolerance": _texts(verdict["tolerance"]),
+        "figure": png_uri(datasets["sweep_curves"]),
         "confidence": f"{confidence:.0%}",
         "points": _points_table(sweep_table, grid_keys),
-        "point_answers": point_answers,
+        "point_answers": _texts(verdict["points"]),
     }
-    details = [f"At the best settings: {line}" for line in details] + point_details
-    details += [f"{variant}: {count} of {total} runs diverged across the grid."
-                for variant, (count, total) in _diverged_totals(sweep_table).items() if count]
-    return answers, details, section
-
-
-def _diverged_totals(sweep_table: pd.DataFrame) -> dict[str, tuple[int, int]]:
-    totals = sweep_table.groupby("variant", sort=False)[["diverged", "runs"]].sum()
-    return {v: (int(r["diverged"]), int(r["runs"])) for v, r in totals.iterrows()}
-
-
-def _tolerance(variant: str, points: pd.DataFrame, grid_keys: Sequence[str]) -> str:
-    """``baseline trained without diverging at learning_rate 0.001, 0.01; diverged at 1
-    (3 of 3 runs).`` (with several grid keys, each point spelled out)."""
-    def where(row: pd.Series) -> str:
-        return _value(row[grid_keys[0]]) if len(grid_keys) == 1 else setting_label(row,
-                                                                                   grid_keys)
-    joiner = ", " if len(grid_keys) == 1 else "; "
-    axis = f"{grid_keys[0]} " if len(grid_keys) == 1 else ""
-    clean = [where(r) for _, r in points.iterrows() if r["diverged"] == 0]
-    failed = [f"{where(r)} ({int(r['diverged'])} of {int(r['runs'])} runs)"
-              for _, r in points.iterrows() if r["diverged"] > 0]
-    text = f"{variant} trained without diverging at " + (
-        axis + joiner.join(clean) if clean else "no grid point")
-    return text + (f"; diverged at {axis}{joiner.join(failed)}." if failed
-                   else "; never diverged.")
 
 
 def _points_table(sweep_table: pd.DataFrame, grid_keys: Sequence[str]) -> pd.DataFrame:
     rows = []
     for key, table in groups(sweep_table, grid_keys):
-        row = dict(zip(grid_keys, (_value(v) for v in key), strict=True))
+        row = dict(zip(grid_keys, (value_label(v) for v in key), strict=True))
         for _, r in table.iterrows():
             cell = interval_cell(pd.Series({"n": r["runs"] - r["diverged"],
                                             "mean": r["test_accuracy_mean"],

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from bn_compare.parameters import StatisticsParams
+from bn_compare.run_matrix import value_label
 
 from .nodes import PAIRED_METRIC, PAIRED_TEST, groups, paired, test_accuracy_by_seed
 
@@ -55,8 +56,7 @@ def select_best_settings(sweep_table: pd.DataFrame,
             others = [k for k in grid_keys if k != key]
             line = points[(points[others] == best[others]).all(axis=1)] if others else points
             row[f"stable_{key}"] = ", ".join(
-                f"{v:g}" if isinstance(v, float) else str(v)
-                for v in line.loc[line["diverged"] == 0, key])
+                value_label(v) for v in line.loc[line["diverged"] == 0, key])
         rows.append(row)
     columns = ["variant", *grid_keys, "runs", "diverged",
                *(f"{m}_{s}" for m in SWEEP_METRICS for s in ("mean", "ci_low", "ci_high")),
@@ -93,5 +93,4 @@ def compare_best_settings(
 
 def setting_label(row: pd.Series, grid_keys: Sequence[str]) -> str:
     """``learning_rate=0.1, optimizer=SGD``."""
-    return ", ".join(f"{key}={row[key]:g}" if isinstance(row[key], float)
-                     else f"{key}={row[key]}" for key in grid_keys)
+    return ", ".join(f"{key}={value_label(row[key])}" for key in grid_keys)

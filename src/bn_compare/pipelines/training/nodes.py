@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 import numpy as np
@@ -34,7 +33,7 @@ def build_model(  # noqa: PLR0913 (a node: datasets, then the run's bound settin
     the training settings of its grid point (``overrides``)."""
     training = training.at(overrides or {})
     with KERAS_STATE_LOCK:  # seeding and layer creation must not interleave (threads)
-        keras = seeded_keras(seed)
+        keras = seeded_keras(seed, training.deterministic)
         model = build_sequential(layers, data.image_shape, name=variant,
                                  where=f"variants.{variant}.layers", seed=seed)
         optimizer = keras.optimizers.get(
@@ -45,7 +44,6 @@ def build_model(  # noqa: PLR0913 (a node: datasets, then the run's bound settin
             loss=training.loss,
             metrics=list(training.metrics),
             steps_per_execution=training.steps_per_execution,
-            jit_compile=training.jit_compile,
         )
     return model
 
@@ -115,23 +113,24 @@ def train_model(  # noqa: PLR0913, PLR0917 (a node: datasets, then the run's set
 
     A training that diverges (``training_loop.DivergenceGuard``) stops at once, is
     logged as a warning and recorded in the history (``diverged``,
-    ``diverged_at_epoch``); the pipeline goes on with the model as it is.
-
-    ``training.loop``: ``chunked`` (default, ``bn_compare.training_loop``) or
-    ``keras_fit`` (``model.fit``). Both run Keras' own training step with the same batch
-    size and optimizer; they shuffle differently, so their numbers differ as two seeds
-    do. The chunked loop draws its shuffles from ``seed`` alone; ``keras_fit`` seeds
-    Keras' global state first.
+    ``diverged_at_epoch``); the pipeline goes on with the model as it is. A run being
+    stopped (``interruption``) stops it at the end of its current chunk of steps.
     """
     training = training.at(overrides or {})
     label = label or f"{model.name} seed {seed}"
+    seeded_keras(seed, training.deterministic)
     log = EpochLog(label, training.epochs)
     guard = DivergenceGuard.for_model(model, training.loss)
     try:
-        history = _train(model, (x_train, y_train, x_valid, y_valid), training, seed=seed,
-                         watchers=(log, guard))
+        history = pd.DataFrame(train_epochs(
+            model, x_train, y_train, x_valid, y_valid, epochs=training.epochs,
+            batch_size=training.batch_size, steps_per_execution=training.steps_per_execution,
+            eval_batch_size=training.eval_batch_size, seed=seed, on_epoch_end=log,
+            guard=guard))
     except interruption.TrainingInterrupted as stopped:
-        raise interruption.TrainingInterrupted(f"{label} at {stopped}") from None
+        logger.warning("%s stopped at %s: the run is being stopped, nothing of this "
+                       "training is saved", label, stopped)
+        raise interruption.TrainingInterrupted(f"{label} stopped at {stopped}") from None
     history.insert(0, "epoch", np.arange(1, len(history) + 1))
     history["seconds"] = log.seconds
     history["diverged"] = guard.diverged
@@ -143,29 +142,6 @@ def train_model(  # noqa: PLR0913, PLR0917 (a node: datasets, then the run's set
     return model, history[HISTORY_COLUMNS]
 
 
-def _train(model: Any, data: tuple[np.ndarray, ...], training: TrainingParams, *,
-           seed: int, watchers: tuple[EpochLog, DivergenceGuard]) -> pd.DataFrame:
-    x_train, y_train, x_valid, y_valid = data
-    log, guard = watchers
-    if training.loop == "keras_fit":
-        # fit shuffles with TensorFlow's global seed: one fit at a time per process.
-        with KERAS_STATE_LOCK:
-            keras = seeded_keras(seed)
-            fitted = model.fit(
-                x_train, y_train, epochs=training.epochs, batch_size=training.batch_size,
-                validation_data=(x_valid, y_valid),
-                validation_batch_size=training.eval_batch_size, shuffle=True, verbose=0,
-                callbacks=[log.keras_callback(keras, guard)],
-            )
-        return pd.DataFrame(fitted.history)
-    return pd.DataFrame(train_epochs(
-        model, x_train, y_train, x_valid, y_valid, epochs=training.epochs,
-        batch_size=training.batch_size, steps_per_execution=training.steps_per_execution,
-        eval_batch_size=training.eval_batch_size, seed=seed,
-        jit_compile=training.jit_compile, on_epoch_end=log, guard=guard,
-    ))
-
-
 class EpochLog:
     """Times each epoch and logs a line a user can follow."""
 
@@ -175,32 +151,10 @@ class EpochLog:
 
     def __call__(self, epoch: int, logs: dict[str, float], seconds: float) -> None:
         self.seconds.append(seconds)
-        values = {key: float(logs.get(key, np.nan))
-                  for key in ("loss", "accuracy", "val_loss", "val_accuracy")}
         logger.info(
             "%s epoch %d/%d - %.1fs - loss %.4f - accuracy %.4f - "
             "val_loss %.4f - val_accuracy %.4f",
-            self.name, epoch + 1, self.epochs, seconds, *values.values(),
-            # for whoever listens to the epochs as they end (tracking.EpochMetrics)
-            extra={"epoch_metrics": {"epoch": epoch + 1, "values": values}},
+            self.name, epoch + 1, self.epochs, seconds,
+            *(float(logs.get(key, np.nan))
+              for key in ("loss", "accuracy", "val_loss", "val_accuracy")),
         )
-
-    def keras_callback(self, keras: Any, guard: DivergenceGuard) -> Any:
-        """The same, as a callback for ``model.fit``, which also stops a diverged run."""
-        log = self
-
-        class EpochLogger(keras.callbacks.Callback):
-            def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-                self._epoch, self._start = epoch, time.perf_counter()
-
-            def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
-                interruption.check(f"epoch {self._epoch + 1}/{log.epochs}")
-                if guard.after_steps(self._epoch, float((logs or {}).get("loss", 0.0))):
-                    self.model.stop_training = True
-
-            def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-                log(epoch, logs or {}, time.perf_counter() - self._start)
-                if guard.after_epoch(epoch, float((logs or {}).get("loss", 0.0))):
-                    self.model.stop_training = True
-
-        return EpochLogger()

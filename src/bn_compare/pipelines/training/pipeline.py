@@ -52,5 +52,5 @@ def run_training(run: Run) -> Pipeline:
     )
 
 
-def create_pipeline(matrix: RunMatrix, **kwargs) -> Pipeline:
+def create_pipeline(matrix: RunMatrix) -> Pipeline:
     return per_run(run_training, matrix)

@@ -1,0 +1,87 @@
+"""The project's hooks, called as Kedro calls them: the input check before any node, the
+progress of the trainings."""
+
+from __future__ import annotations
+
+import logging
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from kedro.io import DataCatalog, DatasetError, MemoryDataset, Version
+from kedro.pipeline import Node, Pipeline
+
+from bn_compare.datasets import FashionMNISTDataset, NumpyDataset
+from bn_compare.hooks import InputCheckHook, InvalidRunRequestError, ProgressHook
+from bn_compare.parameters import InvalidParametersError
+from bn_compare.pipelines.compare import create_pipeline
+from tests.conftest import context_for
+
+
+def _with_training(base_parameters, **training):
+    return {**base_parameters, "training": {**base_parameters["training"], **training}}
+
+
+def _checked(raw, run_params=None, pipeline=Pipeline([]), **datasets):
+    hook = InputCheckHook()
+    hook.after_context_created(context_for(raw))
+    hook.before_pipeline_run(run_params or {}, pipeline, DataCatalog(datasets))
+
+
+def test_the_input_check_reports_every_keras_problem(base_parameters):
+    with pytest.raises(InvalidParametersError) as raised:
+        _checked(_with_training(base_parameters, optimizer="SGDD", loss="nope"))
+    assert raised.value.problems == ["training.optimizer: 'SGDD' is not a Keras optimizer name",
+                                     "training.loss: 'nope' is not a Keras loss name"]
+
+
+def test_the_input_check_reads_the_raw_files_when_the_run_needs_them(base_parameters,
+                                                                    tmp_path):
+    raw = FashionMNISTDataset(path=str(tmp_path), search_paths=[], download=False)
+    reads_raw = Pipeline([Node(len, "fashion_mnist_raw", "n", name="count")])
+    with pytest.raises(DatasetError, match="not found in"):
+        _checked(base_parameters, pipeline=reads_raw, fashion_mnist_raw=raw)
+    _checked(base_parameters, fashion_mnist_raw=raw)  # a run that does not read them
+
+
+def test_requested_versions_must_exist(base_parameters, tmp_path):
+    model = NumpyDataset(filepath=str(tmp_path / "x.npy"), version=Version(None, None))
+    model.save(np.zeros(2))
+    (saved,) = model.list_versions(full_path=False)
+    _checked(base_parameters, {"load_versions": {"x": saved}}, x=model)
+    with pytest.raises(InvalidRunRequestError) as raised:
+        _checked(base_parameters, {"load_versions": {"x": "2020-01-01T00.00.00.000Z",
+                                                     "nope": saved}}, x=model)
+    assert raised.value.problems == [
+        f"--load-versions x:2020-01-01T00.00.00.000Z: no such version of x; its latest "
+        f"versions: {saved}",
+        f"--load-versions nope:{saved}: 'nope' is not a versioned dataset of this project "
+        f"(see conf/base/catalog.yml)"]
+
+
+def _progress(raw, catalog=None, only_missing_outputs=False):
+    context = context_for(raw)
+    pipeline = create_pipeline(context.run_matrix)
+    hook = ProgressHook()
+    hook.after_context_created(context)
+    hook.before_pipeline_run({"only_missing_outputs": only_missing_outputs}, pipeline,
+                             catalog or DataCatalog())
+    return hook, [n for n in pipeline.nodes if n.name.endswith(".train_model")]
+
+
+def test_progress_is_logged_as_each_training_ends(base_parameters, caplog):
+    hook, trainings = _progress(_with_training(base_parameters, seeds=[1, 2]))
+    with caplog.at_level(logging.INFO, logger="bn_compare.hooks"):
+        for node in trainings:
+            hook.after_node_run(node)
+        hook.after_node_run(SimpleNamespace(name="split_dataset", namespace=None))
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == len(trainings) == 6
+    assert lines[0].startswith("1/6 trainings done - elapsed 0:00 - about ")
+    assert lines[-1] == "6/6 trainings done - elapsed 0:00 - all done"
+
+
+def test_progress_counts_only_the_trainings_a_resumed_run_has_left(base_parameters):
+    done = {f"baseline.seed_42.{name}": MemoryDataset(1) for name in ("model", "history")}
+    hook, _ = _progress(base_parameters, DataCatalog(done), only_missing_outputs=True)
+    assert hook._total == 2  # the two BN variants; the baseline's outputs exist
