@@ -10,12 +10,19 @@ from bn_compare.parameters import (
     GridParams,
     InvalidParametersError,
     ProjectParameters,
-    parameter_problems,
 )
 from bn_compare.run_matrix import GRIDDABLE_KEYS
 
 GRIDDABLE = "learning_rate, optimizer, batch_size, epochs, loss"
 FLATTEN = {"layers": [{"class_name": "Flatten"}]}
+
+
+def parameter_problems(raw):
+    try:
+        ProjectParameters.checked(raw)
+    except InvalidParametersError as error:
+        return error.problems
+    return []
 
 
 def test_the_shipped_parameters_are_valid_and_equal_the_declared_defaults(base_parameters):

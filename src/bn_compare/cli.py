@@ -1,20 +1,13 @@
-"""Project CLI: Kedro's ``kedro run`` (its callback and every option), with three changes.
-
-- The default runner is ``bn_compare.runner.ThreadRunner`` (trainings side by side, one
-  per core, in one process); ``--runner=SequentialRunner`` gives the classic run. The
-  numbers are the same either way.
-- What a user can get wrong (parameters, raw data, requested versions, configuration
-  files, and every name given on the command line: pipelines, namespaces, nodes, tags,
-  environment, runner) stops the run before any node with one line naming what exists
-  and exit code 1; ``--verbose`` shows the traceback.
-- SIGINT (Ctrl-C), SIGTERM and SIGHUP stop the run within seconds
-  (``interruption``), say so in one line and exit with 128 + the signal's number.
-"""
+"""Project CLI: Kedro's ``kedro run`` (its callback and every option), with three changes:
+the default runner is ``bn_compare.runner.ThreadRunner``; what a user can get wrong
+(parameters, raw data, versions, configuration files, every name given on the command
+line) stops the run before any node with one line naming what exists, exit code 1
+(``--verbose``: the traceback); SIGINT, SIGTERM and SIGHUP stop the run within seconds
+(``interruption``) with one line and exit code 128 + the signal's number."""
 
 from __future__ import annotations
 
 import copy
-import logging
 import os
 import traceback
 from collections.abc import Mapping
@@ -41,7 +34,6 @@ RUNNERS = (f"{DEFAULT_RUNNER} (the default), bn_compare.runner.DaskRunner, or on
 REFUSED = (InvalidParametersError, InvalidRunRequestError, DatasetError,
            TrackingConfigError, TrackingLostError)
 CONF = Path("conf")
-logger = logging.getLogger(__name__)
 
 
 def _words(names: Any) -> str:
@@ -135,7 +127,6 @@ def _run(verbose: bool = False, **kwargs: Any) -> Any:
         with interruption.signals_stop_the_run():
             return kedro_run.callback(**kwargs)
     except interruption.RunStopped as stop:
-        logger.debug("Run stopped", exc_info=True)
         click.secho(f"Interrupted ({stop}): the run stopped; the trainings that were running "
                     f"saved nothing, every file written is complete and versioned. Run the "
                     f"same command again (add --only-missing-outputs to keep what completed).",
@@ -154,7 +145,6 @@ def _run(verbose: bool = False, **kwargs: Any) -> Any:
 
 
 def _refuse(message: str, verbose: bool) -> None:
-    logger.debug("Run refused", exc_info=True)
     if verbose:
         click.echo(traceback.format_exc(), err=True)
     raise click.ClickException(message) from None

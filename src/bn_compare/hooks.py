@@ -1,9 +1,6 @@
-"""Project hooks, in the process that runs ``kedro run``: check the inputs before any
-node runs, say how far the trainings have got, release memory after each node.
-
-Each takes the run's parameters, validated once by ``context.ProjectContext``, from the
-context (``after_context_created``).
-"""
+"""Project hooks: check the inputs before any node runs, say how far the trainings have
+got, release memory after each node. They take the run's parameters, validated once by
+``context.ProjectContext``, from the context (``after_context_created``)."""
 
 from __future__ import annotations
 
@@ -62,8 +59,7 @@ class InvalidRunRequestError(ValueError):
 
 class InputCheckHook:
     """Refuse versions that do not exist, parameters Keras cannot use and bad raw data
-    before the first node runs (in a parallel run, nodes that need no data would
-    otherwise start, and save, right away)."""
+    before the first node runs."""
 
     parameters: ProjectParameters | None = None
 
@@ -97,12 +93,9 @@ def training_cost(run: Run, parameters: ProjectParameters) -> float:
 
 
 class ProgressHook:
-    """Logs ``k/N trainings done - elapsed m:ss - about M min left`` as trainings end;
-    the time left is the work left (in training steps) at the pace of the work done.
-
-    Node hooks fire where nodes run: in this process under the Sequential and Thread
-    runners; the Dask runner logs each task as it completes instead.
-    """
+    """Logs ``k/N trainings done - elapsed m:ss - about M min left`` as trainings end (the
+    work left, in steps, at the pace so far). Node hooks fire where nodes run: here under
+    the Sequential and Thread runners; the Dask runner logs each task as it completes."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -152,9 +145,8 @@ def _minutes(seconds: float) -> str:
 
 
 class MemoryReleaseHook:
-    """Hand the memory a finished node freed back to the system: a run's process lives
-    for all its trainings, and without this the heap of one node (the split's arrays, a
-    finished model) stays resident while the next trains."""
+    """Hand the memory a finished node freed back to the system, so that one node's heap
+    (the split's arrays, a finished model) is not kept while the next trains."""
 
     @hook_impl
     def after_node_run(self) -> None:

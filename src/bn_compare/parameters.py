@@ -188,15 +188,6 @@ class ProjectParameters(Section):
                 if not (detail["type"] == "too_short" and detail["loc"] in failed)]) from None
 
 
-def parameter_problems(raw: Mapping[str, Any]) -> list[str]:
-    """Every problem in the parameters, each with its path and value ([] when valid)."""
-    try:
-        ProjectParameters.checked(raw)
-    except InvalidParametersError as error:
-        return error.problems
-    return []
-
-
 # What each pydantic error says, in the project's words (ctx fills the placeholders);
 # an error type not listed keeps pydantic's own message.
 REQUIREMENTS = {

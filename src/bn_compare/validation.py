@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from bn_compare.model_spec import VariantSpecError, build_sequential
 from bn_compare.parameters import ProjectParameters
+from bn_compare.pipelines.training.model_spec import VariantSpecError, build_sequential
 from bn_compare.tf_runtime import keras
 
 

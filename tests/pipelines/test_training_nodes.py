@@ -110,7 +110,7 @@ def test_a_diverging_training_stops_and_is_recorded(base_parameters, training, c
 
 
 def test_a_training_stuck_above_a_uniform_guess_after_the_first_epoch_diverged():
-    from bn_compare.training_loop import DivergenceGuard
+    from bn_compare.pipelines.training.loop import DivergenceGuard
 
     guard = DivergenceGuard(loss_ceiling=np.log(10))
     assert not guard.after_epoch(0, 2.5)  # the first epoch may start high

@@ -31,7 +31,7 @@ def evaluate_model(
 ) -> tuple[dict[str, float], np.ndarray]:
     """Test loss and metrics (as ``model.evaluate`` computes them) and the predicted
     class of every test image."""
-    from bn_compare.training_loop import evaluate, predict
+    from bn_compare.pipelines.training.loop import evaluate, predict
 
     results = evaluate(model, x_test, y_test, eval_batch_size)
     predictions = np.argmax(predict(model, x_test, eval_batch_size), axis=1).astype(np.uint8)

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 
 from bn_compare import interruption
-from bn_compare.model_spec import build_sequential
 from bn_compare.parameters import DataParams, TrainingParams
+from bn_compare.pipelines.training.loop import DivergenceGuard, train_epochs
+from bn_compare.pipelines.training.model_spec import build_sequential
 from bn_compare.tf_runtime import KERAS_STATE_LOCK, seeded_keras
-from bn_compare.training_loop import DivergenceGuard, train_epochs
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def train_model(  # noqa: PLR0913, PLR0917 (a node: datasets, then the run's set
     """Train the model (shuffles drawn from ``seed``) with the training settings of its
     grid point (``overrides``); return it and its history table.
 
-    A training that diverges (``training_loop.DivergenceGuard``) stops at once, is
+    A training that diverges (``loop.DivergenceGuard``) stops at once, is
     logged as a warning and recorded in the history (``diverged``,
     ``diverged_at_epoch``); the pipeline goes on with the model as it is. A run being
     stopped (``interruption``) stops it at the end of its current chunk of steps.

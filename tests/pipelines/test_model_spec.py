@@ -1,6 +1,6 @@
 import pytest
 
-from bn_compare.model_spec import VariantSpecError, build_sequential
+from bn_compare.pipelines.training.model_spec import VariantSpecError, build_sequential
 
 EXPECTED_COUNTS = {  # total, non-trainable (the notebook's model.summary())
     "baseline": (266_610, 0),

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from bn_compare.parameters import DataParams, TrainingParams
+from bn_compare.pipelines.training.loop import evaluate, predict, train_epochs
 from bn_compare.pipelines.training.nodes import HISTORY_COLUMNS, build_model, train_model
-from bn_compare.training_loop import evaluate, predict, train_epochs
 
 DATA = DataParams()
 TRAINING = TrainingParams(epochs=2, learning_rate=1e-2, seeds=[1], eval_batch_size=64,
