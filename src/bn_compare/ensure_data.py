@@ -1,10 +1,6 @@
-"""Make sure the real Fashion-MNIST is there: ``python -m bn_compare.ensure_data``.
-
-Used by ``make run`` and ``make test``. Looks where the catalog's ``fashion_mnist_raw``
-looks (project folder, Debian's folder, download). If that fails and this process runs
-as root on a Debian-like system, installs Debian's ``dataset-fashion-mnist`` with
-apt-get and checks again. Exits non-zero with the dataset's explanation otherwise.
-"""
+"""``python -m bn_compare.ensure_data`` (``make data``): loads the catalog's ``fashion_mnist_raw``
+(project folder, Debian's folder, download); if that fails and this runs as root with apt-get,
+installs Debian's dataset-fashion-mnist and loads again. Exits 1 with the dataset's explanation."""
 
 from __future__ import annotations
 
@@ -14,50 +10,43 @@ import subprocess
 import sys
 from pathlib import Path
 
+from kedro.config import OmegaConfigLoader
 from kedro.io import DatasetError
 
 from bn_compare.datasets import FashionMNISTDataset
+from bn_compare.settings import CONF_SOURCE, CONFIG_LOADER_ARGS
 
 DEBIAN_PACKAGE = "dataset-fashion-mnist"
 
 
 def raw_dataset(project_path: Path) -> FashionMNISTDataset:
-    from kedro.config import OmegaConfigLoader
-
-    from bn_compare.settings import CONF_SOURCE, CONFIG_LOADER_ARGS
-
+    """The catalog's ``fashion_mnist_raw``, its ``path`` taken from ``project_path``."""
     loader = OmegaConfigLoader(str(project_path / CONF_SOURCE), **CONFIG_LOADER_ARGS)
-    entry = {k: v for k, v in loader["catalog"]["fashion_mnist_raw"].items()
-             if k not in ("type", "metadata")}
-    entry["path"] = str(project_path / entry["path"])
-    return FashionMNISTDataset(**entry)
+    entry = {k: v for k, v in loader["catalog"]["fashion_mnist_raw"].items() if k != "type"}
+    return FashionMNISTDataset(**{**entry, "path": str(project_path / entry["path"])})
 
 
 def _apt_install() -> bool:
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
         return False
     print(f"Installing Debian's {DEBIAN_PACKAGE} with apt-get ...", flush=True)
-    update = subprocess.run(["apt-get", "update", "-qq"], check=False)
-    install = subprocess.run(
-        ["apt-get", "install", "-y", "-qq", DEBIAN_PACKAGE],
-        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, check=False,
-    )
-    return update.returncode == 0 and install.returncode == 0
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    return [subprocess.run(["apt-get", *args], env=env, check=False).returncode
+            for args in (["update", "-qq"], ["install", "-y", "-qq", DEBIAN_PACKAGE])] == [0, 0]
 
 
 def main(project_path: Path = Path.cwd()) -> int:
     dataset = raw_dataset(project_path)
     try:
-        dataset.load()
-    except DatasetError as first_error:
-        if not _apt_install():
-            print(f"ERROR: {first_error}", file=sys.stderr)
-            return 1
         try:
             dataset.load()
-        except DatasetError as error:
-            print(f"ERROR: {error}", file=sys.stderr)
-            return 1
+        except DatasetError:
+            if not _apt_install():
+                raise
+            dataset.load()
+    except DatasetError as error:
+        print(f"ERROR: {error}", file=sys.stderr)
+        return 1
     print("Fashion-MNIST: the four official files are present and pass every check.")
     return 0
 

@@ -68,7 +68,7 @@ class DaskRunner(AbstractRunner):
 
     def __init__(self, client_args: dict[str, Any] | None = None, is_async: bool = False):
         super().__init__(is_async=is_async)
-        self._client_args = dict(client_args or {})
+        self._client_args, self._load_in_threads = dict(client_args or {}), is_async
 
     def _get_executor(self, max_workers: int) -> None:
         return None
@@ -119,7 +119,7 @@ class DaskRunner(AbstractRunner):
             futures: dict[Node, Any] = {}
             for node in pipeline.nodes:  # topologically sorted
                 futures[node] = client.submit(
-                    DaskRunner._run_node, node, catalog, self._is_async, run_id,
+                    DaskRunner._run_node, node, catalog, self._load_in_threads, run_id,
                     *(futures[parent] for parent in dependencies[node]),
                     key=f"{node.name}-{run_id}", pure=False)
             try:

@@ -11,8 +11,7 @@ from matplotlib.figure import Figure
 from bn_compare.datasets import MatplotlibDataset, PNGDataset
 from bn_compare.datasets.png_dataset import PNG_SIGNATURE
 
-EARLIER, THIS_RUN, LATER = ("2026-01-01T00.00.00.000Z", "2026-01-02T00.00.00.000Z",
-                            "2026-01-03T00.00.00.000Z")
+EARLIER, THIS_RUN = "2026-01-01T00.00.00.000Z", "2026-01-02T00.00.00.000Z"
 
 
 def _figure(title="a figure"):
@@ -33,17 +32,6 @@ def test_loads_the_bytes_of_the_figure_saved_with_the_same_version(tmp_path):
     assert loaded == saved and loaded.startswith(PNG_SIGNATURE)
 
 
-def test_reads_this_runs_version_even_when_a_later_one_exists(tmp_path):
-    path = tmp_path / "plot.png"
-    _saved(path, EARLIER, "earlier")
-    ours = _saved(path, THIS_RUN, "ours")
-    later = _saved(path, LATER, "later")
-    assert PNGDataset(filepath=str(path), version=Version(None, THIS_RUN)).load() == ours
-    # without a figure of this run, or pinned: the latest, or the pinned version
-    assert PNGDataset(filepath=str(path), version=Version(None, "2026-02-01")).load() == later
-    assert PNGDataset(filepath=str(path), version=Version(THIS_RUN, LATER)).load() == ours
-
-
 def test_is_read_only_and_refuses_a_file_that_is_not_a_png(tmp_path):
     dataset = PNGDataset(filepath=str(tmp_path / "plot.png"), version=Version(None, THIS_RUN))
     with pytest.raises(DatasetError, match="read-only"):
@@ -54,10 +42,9 @@ def test_is_read_only_and_refuses_a_file_that_is_not_a_png(tmp_path):
         dataset.load()
 
 
-@pytest.mark.filterwarnings("ignore:Save version")  # Kedro's: a later version exists
 def test_transcoding_runs_the_saver_first_and_the_reader_gets_this_runs_png(tmp_path):
     path = tmp_path / "plot.png"
-    _saved(path, LATER, "a later run's")  # e.g. a run started at the same time
+    _saved(path, EARLIER, "an earlier run's")
     entry = {"filepath": str(path), "versioned": True}
     catalog = DataCatalog.from_config(
         {"plot@figure": {**entry, "type": "bn_compare.datasets.MatplotlibDataset"},

@@ -1,20 +1,14 @@
-"""Project datasets: thin readers and writers that validate and hand back data.
-
-Imported on first use (the catalog names them as ``bn_compare.datasets.<Class>``), so that
-``bn_compare.datasets.idx`` alone stays cheap to import.
-"""
+"""Project datasets, imported on first use (the catalog names them ``bn_compare.datasets.<Class>``)
+so that importing ``bn_compare.datasets.idx`` alone stays cheap."""
 
 import importlib
 from typing import Any
 
-_MODULES = {
-    "CSVDataset": "atomic", "JSONDataset": "atomic", "MatplotlibDataset": "atomic",
-    "TextDataset": "atomic", "FashionMNISTDataset": "fashion_mnist_dataset",
-    "KerasModelDataset": "keras_model_dataset", "NumpyDataset": "numpy_dataset",
-    "PNGDataset": "png_dataset",
-}
-__all__ = ["CSVDataset", "FashionMNISTDataset", "JSONDataset", "KerasModelDataset",  # noqa: F822
-           "MatplotlibDataset", "NumpyDataset", "PNGDataset", "TextDataset"]
+_MODULES = {"CSVDataset": "atomic", "JSONDataset": "atomic", "MatplotlibDataset": "atomic",
+            "TextDataset": "atomic", "FashionMNISTDataset": "fashion_mnist_dataset",
+            "KerasModelDataset": "keras_model_dataset", "NumpyDataset": "numpy_dataset",
+            "PNGDataset": "png_dataset"}
+__all__ = list(_MODULES)
 
 
 def __getattr__(name: str) -> Any:
