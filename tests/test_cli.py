@@ -84,6 +84,13 @@ def test_a_name_the_project_does_not_have_is_one_line_naming_what_exists(project
     assert message in refused(project, *args)
 
 
+def test_an_environment_named_by_kedro_env_that_does_not_exist(project, monkeypatch):
+    monkeypatch.setenv("KEDRO_ENV", "smok")
+    result = run_in_process(project)
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: --env=smok: no such environment")
+
+
 def test_a_bad_value_on_the_command_line(project):
     assert refused(project, "--params=training.epochs=0") == (
         "Error: Invalid parameters, nothing was run:\n"
@@ -112,6 +119,12 @@ def test_a_yaml_syntax_error_is_one_line_with_file_line_and_column(project):
                        "training:\n  epochs: 3\n  batch_size: [32\n")
     assert output.startswith("Error: Configuration error in conf/smoke/parameters_typo.yml, "
                              "line 4, column 1: expected ',' or ']'")
+
+
+def test_an_interpolation_that_cannot_be_resolved_is_one_line(project):
+    output = with_file(project, "conf/smoke/parameters_bad.yml",
+                       "training:\n  epochs: ${globals:no_such_key}\n")
+    assert output.startswith("Error: Configuration error: ") and "no_such_key" in output
 
 
 def test_a_truncated_raw_file_is_named_with_the_check(project):

@@ -71,9 +71,10 @@ def selection_problems(request: Mapping[str, Any], pipeline: Any) -> list[str]:
                   if n.namespace for depth in range(1, n.namespace.count(".") + 2)}
     nodes = {n.name for n in pipeline.nodes}
     tags = set().union(*(n.tags for n in pipeline.nodes))
+    nested = sorted((n for n in namespaces if "." in n), key=len)[:1]
     problems = [f"--namespaces={name}: no such namespace; the top-level ones: "
-                f"{_words({n.split('.')[0] for n in namespaces})} (and nested ones such as "
-                f"{min(namespaces, key=len, default='none')}.seed_42)"
+                f"{_words({n.split('.')[0] for n in namespaces})}"
+                + (f" (and nested ones such as {nested[0]})" if nested else "")
                 for name in request.get("namespaces") or () if name not in namespaces]
     for option in ("node_names", "from_nodes", "to_nodes"):
         flag = {"node_names": "--nodes"}.get(option, f"--{option.replace('_', '-')}")
@@ -119,7 +120,8 @@ def _selected(request: Mapping[str, Any]) -> Any:
 
 def _run(verbose: bool = False, **kwargs: Any) -> Any:
     env = kwargs.get("env") or os.environ.get("KEDRO_ENV")
-    problems = [p for p in (environment_problem(env), runner_problem(kwargs.get("runner")))
+    conf = Path(kwargs.get("conf_source") or CONF)
+    problems = [p for p in (environment_problem(env, conf), runner_problem(kwargs.get("runner")))
                 if p] + pipeline_problems(_pipeline_names(kwargs))
     if problems:
         raise click.ClickException("\n".join(problems))
@@ -135,7 +137,7 @@ def _run(verbose: bool = False, **kwargs: Any) -> Any:
     except REFUSED as error:
         _refuse(str(error), verbose)
     except (yaml.YAMLError, MissingConfigException, OmegaConfBaseException) as error:
-        _refuse(yaml_problem(env) or f"Configuration error: {' '.join(str(error).split())} "
+        _refuse(yaml_problem(env, conf) or f"Configuration error: {' '.join(str(error).split())} "
                                      f"Nothing was run.", verbose)
     except ValueError:
         problems = selection_problems(kwargs, _selected(kwargs))

@@ -51,7 +51,6 @@ def _raise(signum: int, frame: object) -> None:
 @contextlib.contextmanager
 def signals_stop_the_run() -> Iterator[None]:
     """Inside: SIGINT, SIGTERM and SIGHUP raise ``RunStopped`` in the main thread."""
-    STOP.clear()
     previous = {signum: signal.signal(signum, _raise) for signum in SIGNALS}
     try:
         yield

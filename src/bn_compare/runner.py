@@ -40,15 +40,12 @@ class _StoppingPool(ThreadPoolExecutor):
         if exc_type is not None:
             interruption.STOP.set()
         self.shutdown(wait=True, cancel_futures=exc_type is not None)
+        interruption.STOP.clear()  # every training has stopped: the next run may start
         return False
 
 
 class ThreadRunner(KedroThreadRunner):
     """Kedro's ``ThreadRunner`` (one thread per core) that stops its trainings promptly."""
-
-    def run(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        interruption.STOP.clear()  # a notebook runs several times in one process
-        return super().run(*args, **kwargs)
 
     def _get_executor(self, max_workers: int) -> ThreadPoolExecutor:
         return _StoppingPool(max_workers=max_workers)

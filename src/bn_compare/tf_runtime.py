@@ -52,7 +52,6 @@ def _set_up_process() -> None:
         logger.warning("TensorFlow was already running in this process: it keeps %d "
                        "threads per op instead of 1",
                        tf.config.threading.get_intra_op_parallelism_threads())
-    tf.config.experimental.enable_op_determinism()
     import keras  # noqa: F401
 
     gc.freeze()

@@ -145,9 +145,9 @@ class TrackingHook:
         uri = tracking_uri(settings.uri, self._project)
         tracker = Tracker.connect(uri, settings.experiment, self._project)
         self._run_id = str(run_params.get("run_id"))
-        names = "+".join(run_params.get("pipeline_names") or ["compare"])
-        parent = tracker.call("create_run", tracker.experiment_id,
-                              run_name=f"{names} {run_params.get('env')} {self._run_id}",
+        name = (f"{'+'.join(run_params.get('pipeline_names') or ['compare'])} "
+                f"{run_params.get('env') or 'local'} {self._run_id}")
+        parent = tracker.call("create_run", tracker.experiment_id, run_name=name,
                               tags=parent_tags(run_params, self._project))
         if parent is None:
             raise TrackingConfigError(f"tracking.uri: cannot create a run in {uri!r}: "

@@ -1,6 +1,6 @@
-"""The Dask runner gives the numbers of the default runner and the same MLflow tree: a
-LocalCluster of worker processes, as `kedro run --runner=bn_compare.runner.DaskRunner`
-starts it. (Threads against one node at a time: test_pipeline_in_memory.py.)"""
+"""The runners that use processes give the numbers of the default runner and the same
+MLflow tree: the Dask runner's LocalCluster and Kedro's ParallelRunner, as `kedro run
+--runner=...` starts them. (Threads against one node at a time: test_pipeline_in_memory.py.)"""
 
 import shutil
 
@@ -23,11 +23,11 @@ def _tables(project):
             for version in sorted(p for p in folder.iterdir() if p.is_dir())]
 
 
-def test_the_dask_runner_gives_the_same_tables_and_tree(smoke_project, tmp_path):
+@pytest.mark.parametrize("runner", ["bn_compare.runner.DaskRunner", "ParallelRunner"])
+def test_a_process_runner_gives_the_same_tables_and_tree(smoke_project, tmp_path, runner):
     project = shutil.copytree(smoke_project, tmp_path / "project")
-    result = kedro(project, "run", "--env=smoke", "--runner=bn_compare.runner.DaskRunner")
+    result = kedro(project, "run", "--env=smoke", f"--runner={runner}")
     assert result.returncode == 0, result.stderr[-4000:]
-    assert "Dask: starting a LocalCluster of" in result.stdout + result.stderr
     first, second = _tables(project)
     pd.testing.assert_frame_equal(first, second, check_exact=True)
 
