@@ -121,9 +121,16 @@ def test_a_yaml_syntax_error_is_one_line_with_file_line_and_column(project):
                              "line 4, column 1: expected ',' or ']'")
 
 
+def test_a_key_two_files_of_one_environment_define_is_one_line(project):
+    output = with_file(project, "conf/smoke/parameters_again.yml", "training:\n  epochs: 3\n")
+    assert output == ("Error: Configuration error: 'training' is defined in "
+                      "conf/smoke/parameters.yml and in conf/smoke/parameters_again.yml; keep "
+                      "one. Nothing was run.")
+
+
 def test_an_interpolation_that_cannot_be_resolved_is_one_line(project):
     output = with_file(project, "conf/smoke/parameters_bad.yml",
-                       "training:\n  epochs: ${globals:no_such_key}\n")
+                       "grid:\n  epochs: '${globals:no_such_key}'\n")
     assert output.startswith("Error: Configuration error: ") and "no_such_key" in output
 
 

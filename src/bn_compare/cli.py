@@ -90,17 +90,25 @@ def selection_problems(request: Mapping[str, Any], pipeline: Any) -> list[str]:
     return problems
 
 
-def yaml_problem(env: str | None, conf: Path = CONF) -> str | None:
-    """The first configuration file YAML cannot read: file, line, column and why."""
-    folders = [conf / "base", conf / (env or "local")]
-    for file in sorted(f for folder in folders for f in folder.rglob("*.yml")):
-        try:
-            yaml.safe_load(file.read_text())
-        except yaml.MarkedYAMLError as error:
-            mark = error.problem_mark
-            return (f"Configuration error in {file}, line {mark.line + 1}, column "
-                    f"{mark.column + 1}: {error.problem}"
-                    + (f" ({error.context})" if error.context else "") + ". Nothing was run.")
+def configuration_problem(env: str | None, conf: Path = CONF) -> str | None:
+    """The first configuration file YAML cannot read (file, line, column, why), or a key
+    that two files of one environment define."""
+    for folder in (conf / "base", conf / (env or "local")):
+        defined: dict[tuple[str, str], Path] = {}
+        for file in sorted(folder.rglob("*.yml")):
+            try:
+                content = yaml.safe_load(file.read_text())
+            except yaml.MarkedYAMLError as error:
+                mark = error.problem_mark
+                return (f"Configuration error in {file}, line {mark.line + 1}, column "
+                        f"{mark.column + 1}: {error.problem}"
+                        + (f" ({error.context})" if error.context else "") + ". Nothing was run.")
+            for key in content if isinstance(content, dict) else ():
+                kind = (file.stem.split("_")[0], key)  # parameters_x.yml: parameters
+                if kind in defined:
+                    return (f"Configuration error: {key!r} is defined in {defined[kind]} and "
+                            f"in {file}; keep one. Nothing was run.")
+                defined[kind] = file
     return None
 
 
@@ -137,10 +145,11 @@ def _run(verbose: bool = False, **kwargs: Any) -> Any:
     except REFUSED as error:
         _refuse(str(error), verbose)
     except (yaml.YAMLError, MissingConfigException, OmegaConfBaseException) as error:
-        _refuse(yaml_problem(env, conf) or f"Configuration error: {' '.join(str(error).split())} "
+        _refuse(configuration_problem(env, conf) or f"Configuration error: {' '.join(str(error).split())} "
                                      f"Nothing was run.", verbose)
     except ValueError:
-        problems = selection_problems(kwargs, _selected(kwargs))
+        problem = configuration_problem(env, conf)
+        problems = [problem] if problem else selection_problems(kwargs, _selected(kwargs))
         if not problems:
             raise
         _refuse("\n".join(problems), verbose)
