@@ -16,13 +16,14 @@ from bn_compare.pipelines.reporting.nodes import (
     compute_pairwise_differences,
     compute_variant_statistics,
     epochs_to_target,
+    mean_interval,
+    paired_difference,
 )
 from bn_compare.pipelines.reporting.plots import (
     plot_learning_curves,
     plot_test_accuracy_intervals,
 )
 from bn_compare.pipelines.reporting.report import write_report
-from bn_compare.pipelines.reporting.statistics import mean_interval, paired_difference
 from bn_compare.pipelines.reporting.verdict import verdict, write_verdict
 
 STATISTICS = StatisticsParams(confidence=0.95, target_val_accuracy=0.85)
@@ -135,11 +136,19 @@ def _texts(said):
     return [item["text"] for item in said]
 
 
+def _per_variant(means, diverged=None):
+    """What ``verdict`` reads: sweep table rows, one per variant (diverged: (count, runs))."""
+    counts = {v: (diverged or {}).get(v, (0, 0)) for v in means}
+    return pd.DataFrame([{"variant": v, "test_accuracy_mean": mean, "diverged": counts[v][0],
+                          "runs": counts[v][1]} for v, mean in means.items()])
+
+
 def test_verdict_says_what_is_conclusive_and_what_is_not():
     comparison = _comparison(baseline=BASELINE, bn_after=BN, bn_before=OTHER)
     pairwise = compute_pairwise_differences(comparison, STATISTICS)
     means = comparison.groupby("variant")["test_accuracy"].mean().to_dict()
-    said = verdict(means, pairwise, {"baseline": False, "bn_after": True, "bn_before": True})
+    said = verdict(_per_variant(means), pairwise,
+                   {"baseline": False, "bn_after": True, "bn_before": True})
     answers, details = _texts(said["answers"]), _texts(said["comparisons"])
     assert answers[0].startswith("Does BatchNormalization help? Not conclusively: 1 of 2")
     # bn_after - bn_before = 0, 3, 2.5, 4.5, 5 pp: mean 3, sd sqrt(3.875)
@@ -153,7 +162,8 @@ def test_verdict_says_what_is_conclusive_and_what_is_not():
 def test_verdict_with_one_seed_gives_no_evidence():
     comparison = _comparison(seeds=[42], baseline=[0.82], bn=[0.85])
     pairwise = compute_pairwise_differences(comparison, STATISTICS)
-    said = verdict({"baseline": 0.82, "bn": 0.85}, pairwise, {"baseline": False, "bn": True})
+    said = verdict(_per_variant({"baseline": 0.82, "bn": 0.85}), pairwise,
+                   {"baseline": False, "bn": True})
     answers, details = _texts(said["answers"]), _texts(said["comparisons"])
     assert "cannot be said from one seed" in answers[0]
     assert details == ["bn vs baseline: +3.00 pp test accuracy (one seed: no interval, "
@@ -279,8 +289,9 @@ def test_verdict_counts_diverged_runs_as_instability_not_as_accuracy():
                    "diverged"] = True
     pairwise = compute_pairwise_differences(comparison, STATISTICS)
     assert (pairwise.iloc[0]["n"], pairwise.iloc[0]["diverged"]) == (1, 2)
-    said = verdict({"baseline": 0.80, "bn": 0.85}, pairwise, {"baseline": False, "bn": True},
-                   {"baseline": (2, 3), "bn": (0, 3)})
+    said = verdict(_per_variant({"baseline": 0.80, "bn": 0.85},
+                                {"baseline": (2, 3), "bn": (0, 3)}),
+                   pairwise, {"baseline": False, "bn": True})
     answers, details = _texts(said["answers"]), _texts(said["comparisons"])
     assert answers[0] == (
         "Does BatchNormalization help? cannot be said from the accuracies: fewer than two "

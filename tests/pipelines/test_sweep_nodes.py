@@ -12,16 +12,14 @@ import pytest
 
 from bn_compare.parameters import DataParams, StatisticsParams, TrainingParams
 from bn_compare.pipelines.reporting.nodes import (
+    build_sweep_table,
+    compare_best_settings,
     compute_pairwise_differences,
     compute_variant_statistics,
+    select_best_settings,
 )
 from bn_compare.pipelines.reporting.plots import plot_sweep_curves
 from bn_compare.pipelines.reporting.report import write_report
-from bn_compare.pipelines.reporting.sweep import (
-    build_sweep_table,
-    compare_best_settings,
-    select_best_settings,
-)
 from bn_compare.pipelines.reporting.verdict import write_grid_verdict
 
 STATISTICS = StatisticsParams()

@@ -1,37 +1,75 @@
-"""Statistics over seeds: per variant (and grid point) and the pairwise differences
-between variants (``sweep`` holds the tables across a grid).
-
-A diverged run (see ``training_loop.DivergenceGuard``) is never averaged in: it is
-counted in ``diverged`` and left out of ``n`` and of every figure.
-"""
+"""The tables: statistics over seeds per variant (and grid point), differences between
+variants, and across a grid the best settings and the differences there. A diverged run
+(``training_loop.DivergenceGuard``) is counted in ``diverged``, never averaged in. Fewer
+than two values have no spread: their sd, intervals and p-values are NaN."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from bn_compare.parameters import StatisticsParams
+from bn_compare.run_matrix import value_label
 
-from .statistics import mean_interval, paired_difference
-
+NAN = float("nan")
+MIN_FOR_SPREAD = 2  # the fewest values with a standard deviation
 RUN_METRICS = ["final_val_accuracy", "best_val_accuracy", "test_accuracy", "test_loss"]
 PAIRED_METRIC = "test_accuracy"
-PAIRED_TEST = "paired t-test, two-sided"
+SWEEP_COLUMNS = {f"{m}_{s}": (m, s) for m in ("final_val_accuracy", "test_accuracy")
+                 for s in ("mean", "ci_low", "ci_high")}  # sweep table column: (metric, statistic)
+DIFFERENCE_COLUMNS = ["n", "diverged", "mean_difference", "sd", "ci_low", "ci_high",
+                      "confidence", "t_statistic", "p_value", "test"]
 
 
-def variants(table: pd.DataFrame) -> list[str]:
-    return list(pd.unique(table["variant"]))
+def mean_interval(values: Sequence[float], confidence: float) -> dict[str, float]:
+    """n, mean, sample standard deviation and the t interval of the mean (NaN left out)."""
+    sample = np.asarray([v for v in values if not math.isnan(v)], dtype=np.float64)
+    n = len(sample)
+    mean = float(sample.mean()) if n else NAN
+    if n < MIN_FOR_SPREAD:
+        return {"n": n, "mean": mean, "sd": NAN, "ci_low": NAN, "ci_high": NAN}
+    sd = float(sample.std(ddof=1))
+    half_width = float(stats.t.ppf((1 + confidence) / 2, n - 1)) * sd / math.sqrt(n)
+    return {"n": n, "mean": mean, "sd": sd,
+            "ci_low": mean - half_width, "ci_high": mean + half_width}
+
+
+def paired_difference(first: Sequence[float], second: Sequence[float],
+                      confidence: float) -> dict[str, float]:
+    """``mean_interval`` of ``first - second`` and the two-sided paired t-test."""
+    differences = np.asarray(first, dtype=np.float64) - np.asarray(second, dtype=np.float64)
+    result = mean_interval(differences.tolist(), confidence)
+    n, mean, sd = result["n"], result["mean"], result["sd"]
+    if n < MIN_FOR_SPREAD:
+        t_statistic, p_value = NAN, NAN
+    elif sd == 0:  # every pair differs by the same amount
+        t_statistic = NAN if mean == 0 else math.copysign(math.inf, mean)
+        p_value = 1.0 if mean == 0 else 0.0
+    else:
+        t_statistic = mean / (sd / math.sqrt(n))
+        p_value = float(2 * stats.t.sf(abs(t_statistic), n - 1))
+    return {**result, "t_statistic": float(t_statistic), "p_value": p_value}
 
 
 def groups(table: pd.DataFrame, keys: Sequence[str]) -> list[tuple[tuple, pd.DataFrame]]:
-    """``table`` split by ``keys`` in the order the rows come (always tuples as keys)."""
-    if not keys:
-        return [((), table)]
-    return [(key if isinstance(key, tuple) else (key,), rows)
-            for key, rows in table.groupby(list(keys), sort=False)]
+    """``table`` split by ``keys`` in the order the rows come (tuples as keys)."""
+    return list(table.groupby(list(keys), sort=False)) if keys else [((), table)]
+
+
+def setting_label(setting: Mapping[str, Any]) -> str:
+    """``learning_rate=0.1, optimizer=SGD``."""
+    return ", ".join(f"{key}={value_label(value)}" for key, value in setting.items())
+
+
+def at_setting(table: pd.DataFrame, setting: Mapping[str, Any]) -> pd.Series:
+    """Which rows of ``table`` are at ``setting`` (grid key: value)."""
+    return (table[list(setting.keys())] == pd.Series(setting)).all(axis=1)
 
 
 def target_metric(statistics: StatisticsParams) -> str:
@@ -40,75 +78,109 @@ def target_metric(statistics: StatisticsParams) -> str:
 
 def epochs_to_target(curves: pd.DataFrame, target: float,
                      grid_keys: Sequence[str] = ()) -> pd.DataFrame:
-    """Per run, the first epoch whose validation accuracy reaches ``target`` (NaN when
-    none does)."""
-    keys = ["variant", *grid_keys, "seed"]
-    rows = []
-    for key, curve in groups(curves, keys):
-        reached = curve.loc[curve["val_accuracy"] >= target, "epoch"]
-        rows.append({**dict(zip(keys, key, strict=True)),
-                     "epochs": float(reached.min()) if len(reached) else np.nan})
-    return pd.DataFrame(rows, columns=[*keys, "epochs"])
+    """Per run, the first epoch whose validation accuracy reaches ``target`` (NaN if none)."""
+    reached = curves["epoch"].where(curves["val_accuracy"] >= target).astype(float)
+    keys = [curves[key] for key in ("variant", *grid_keys, "seed")]
+    return reached.groupby(keys, sort=False).min().rename("epochs").reset_index()
 
 
 def compute_variant_statistics(
     comparison_table: pd.DataFrame, learning_curve_table: pd.DataFrame,
     statistics: StatisticsParams, grid_keys: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Per variant (and grid point) and metric: the runs (``seeds``), how many diverged,
-    n (the values behind the figures: runs that did not diverge; for the epochs to the
-    target, those that reached it), mean, sd and confidence interval."""
-    keys = ["variant", *grid_keys]
+    """Per variant (and grid point) and metric: runs (``seeds``), diverged, n, mean, sd, CI."""
+    keys, target = ["variant", *grid_keys], target_metric(statistics)
     epochs = epochs_to_target(learning_curve_table, statistics.target_val_accuracy, grid_keys)
-    trained = comparison_table.loc[~comparison_table["diverged"].astype(bool), [*keys, "seed"]]
-    epochs = epochs.merge(trained, on=[*keys, "seed"])
+    runs = comparison_table.merge(epochs.rename(columns={"epochs": target}), how="left",
+                                  on=[*keys, "seed"])
     rows = []
-    for key, runs in groups(comparison_table, keys):
-        kept = runs[~runs["diverged"].astype(bool)]
-        samples = {metric: kept[metric].tolist() for metric in RUN_METRICS}
-        mine = (epochs[keys] == pd.Series(key, index=keys)).all(axis=1)
-        samples[target_metric(statistics)] = epochs.loc[mine, "epochs"].tolist()
-        for metric, values in samples.items():
-            rows.append({**dict(zip(keys, key, strict=True)), "metric": metric,
-                         "seeds": len(runs), "diverged": len(runs) - len(kept),
-                         **mean_interval(values, statistics.confidence),
-                         "confidence": statistics.confidence})
+    for key, group in groups(runs, keys):
+        kept = group[~group["diverged"].astype(bool)]
+        # n: the runs that trained; for the epochs to the target, those that reached it
+        rows += [{**dict(zip(keys, key, strict=True)), "metric": metric,
+                  "seeds": len(group), "diverged": len(group) - len(kept),
+                  **mean_interval(kept[metric].tolist(), statistics.confidence),
+                  "confidence": statistics.confidence} for metric in [*RUN_METRICS, target]]
     return pd.DataFrame(rows)
 
 
-def paired(first: pd.Series, second: pd.Series, confidence: float) -> dict:
-    """``first - second`` over the seeds both ran; seeds where either diverged (NaN)
-    are counted in ``diverged``."""
-    both = pd.concat([first, second], axis=1, join="inner")
+def paired(runs: pd.DataFrame, versus: pd.DataFrame, confidence: float) -> dict[str, Any]:
+    """``runs - versus`` in test accuracy over the seeds both trained (others: diverged)."""
+    both = pd.concat([table[PAIRED_METRIC].where(~table["diverged"].astype(bool))
+                      .set_axis(table["seed"]) for table in (runs, versus)],
+                     axis=1, join="inner")
     pairs = both.dropna()
-    return {**paired_difference(pairs.iloc[:, 0].tolist(), pairs.iloc[:, 1].tolist(),
-                                confidence),
-            "diverged": len(both) - len(pairs)}
-
-
-def test_accuracy_by_seed(runs: pd.DataFrame) -> pd.Series:
-    """Test accuracy per seed, NaN where the run diverged."""
-    indexed = runs.set_index("seed")
-    return indexed[PAIRED_METRIC].where(~indexed["diverged"].astype(bool))
+    result = paired_difference(pairs.iloc[:, 0].tolist(), pairs.iloc[:, 1].tolist(), confidence)
+    return {"metric": PAIRED_METRIC, "diverged": len(both) - len(pairs), **result,
+            "mean_difference": result["mean"], "confidence": confidence,
+            "test": "paired t-test, two-sided"}
 
 
 def compute_pairwise_differences(
     comparison_table: pd.DataFrame, statistics: StatisticsParams,
     grid_keys: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """At each grid point, for each pair of variants, ``variant - versus`` in test
-    accuracy over the seeds both ran without diverging: mean difference, its interval
-    and a paired t-test. ``versus`` is the one declared first."""
+    """At each grid point, ``variant - versus`` (declared first) for each pair: ``paired``."""
     rows = []
     for key, table in groups(comparison_table, grid_keys):
-        by_variant = {v: test_accuracy_by_seed(table[table["variant"] == v])
-                      for v in variants(table)}
-        for versus, variant in itertools.combinations(by_variant, 2):
-            rows.append({**dict(zip(grid_keys, key, strict=True)), "metric": PAIRED_METRIC,
-                         "variant": variant, "versus": versus,
-                         **paired(by_variant[variant], by_variant[versus],
-                                   statistics.confidence),
-                         "confidence": statistics.confidence, "test": PAIRED_TEST})
-    columns = [*grid_keys, "metric", "variant", "versus", "n", "diverged", "mean", "sd",
-               "ci_low", "ci_high", "confidence", "t_statistic", "p_value", "test"]
-    return pd.DataFrame(rows, columns=columns).rename(columns={"mean": "mean_difference"})
+        by_variant = {variant: runs for (variant,), runs in groups(table, ["variant"])}
+        rows += [{**dict(zip(grid_keys, key, strict=True)), "variant": variant,
+                  "versus": versus, **paired(by_variant[variant], by_variant[versus],
+                                             statistics.confidence)}
+                 for versus, variant in itertools.combinations(by_variant, 2)]
+    return pd.DataFrame(rows, columns=[*grid_keys, "metric", "variant", "versus",
+                                       *DIFFERENCE_COLUMNS])
+
+
+def build_sweep_table(variant_statistics: pd.DataFrame,
+                      grid_keys: Sequence[str]) -> pd.DataFrame:
+    """Per variant and grid point: runs, diverged, final validation and test accuracy."""
+    keys = ["variant", *grid_keys]
+    return pd.DataFrame([
+        {**dict(zip(keys, key, strict=True)), "runs": int(rows["seeds"].iloc[0]),
+         "diverged": int(rows["diverged"].iloc[0]),
+         **{column: rows.set_index("metric").loc[cell] for column, cell in SWEEP_COLUMNS.items()}}
+        for key, rows in groups(variant_statistics, keys)])
+
+
+def select_best_settings(sweep_table: pd.DataFrame,
+                         grid_keys: Sequence[str]) -> pd.DataFrame:
+    """Per variant, its best grid point on validation, and its stable range per grid key."""
+    rows = []
+    for (variant,), points in groups(sweep_table, ["variant"]):
+        trained = points[points["runs"] > points["diverged"]]
+        stable = trained[trained["diverged"] == 0]
+        candidates = stable if len(stable) else trained  # where no run diverged, if any
+        if not len(candidates):
+            rows.append({"variant": variant, "runs": int(points["runs"].sum()),
+                         "diverged": int(points["diverged"].sum())})
+            continue
+        # chosen on the validation accuracy: the test set judges, it never chooses
+        best = candidates.loc[candidates["final_val_accuracy_mean"].idxmax()]
+        row = best.to_dict()
+        for key in grid_keys:  # its stable range: where none diverged, the others as at best
+            line = points[at_setting(points, best[[k for k in grid_keys if k != key]])]
+            row[f"stable_{key}"] = ", ".join(map(value_label, line.loc[line["diverged"] == 0, key]))
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["variant", *grid_keys, "runs", "diverged",
+                                       *SWEEP_COLUMNS, *(f"stable_{k}" for k in grid_keys)])
+
+
+def compare_best_settings(
+    comparison_table: pd.DataFrame, best_settings: pd.DataFrame,
+    statistics: StatisticsParams, grid_keys: Sequence[str],
+) -> pd.DataFrame:
+    """For each pair of variants, ``paired`` at each one's best setting."""
+    at_best = {}  # variant: (its best setting, its runs there)
+    for best in best_settings.to_dict("records"):
+        if pd.notna(best["final_val_accuracy_mean"]):  # NaN: every run diverged
+            setting = {key: best[key] for key in grid_keys}
+            at_best[best["variant"]] = (setting_label(setting), comparison_table[
+                (comparison_table["variant"] == best["variant"])
+                & at_setting(comparison_table, setting)])
+    rows = [{"variant": variant, "variant_setting": at_best[variant][0], "versus": versus,
+             "versus_setting": at_best[versus][0],
+             **paired(at_best[variant][1], at_best[versus][1], statistics.confidence)}
+            for versus, variant in itertools.combinations(at_best, 2)]
+    return pd.DataFrame(rows, columns=["metric", "variant", "variant_setting", "versus",
+                                       "versus_setting", *DIFFERENCE_COLUMNS])
