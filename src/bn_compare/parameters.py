@@ -1,11 +1,7 @@
-"""The project's parameters, declared once: types, defaults and constraints.
-
-``ProjectParameters.checked`` types the whole set once, for the run, and reports every
-problem at once (``training.epochs: must be > 0, got 0``); nodes receive typed sections
-through ``params:`` inputs. The defaults are the seed notebook's settings, the same as
-``conf/base`` (tested). Checks that need Keras (layer classes, optimizer and loss
-names, whether a model fits the data) are in ``validation``.
-"""
+"""The project's parameters, declared once: types, defaults (the seed notebook's, as in
+``conf/base``) and constraints. ``ProjectParameters.checked`` types them once per run and
+reports every problem at once (``training.epochs: must be > 0, got 0``); nodes receive
+typed sections through ``params:`` inputs. Checks that need Keras: ``validation``."""
 
 from __future__ import annotations
 
@@ -81,8 +77,7 @@ Distinct = Annotated[tuple[T, ...], Field(min_length=1), AfterValidator(_each_on
 
 
 class Section(BaseModel):
-    """A block of parameters: unknown keys are refused (a typo would otherwise be
-    silently ignored), values are read-only."""
+    """A block of parameters: unknown keys refused (a typo is never ignored), read-only."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -109,8 +104,8 @@ class DataParams(Section):
 
 
 class TrainingParams(Section):
-    """The experiment (epochs ... deterministic) and how fast it runs (the rest; these
-    never change the numbers, see README, Speed)."""
+    """The experiment (epochs ... deterministic) and how fast it runs (the rest, which
+    never changes the numbers)."""
 
     epochs: Count = 10
     batch_size: Count = 32
@@ -137,8 +132,7 @@ class StatisticsParams(Section):
 
 
 class TrackingParams(Section):
-    """Experiment tracking in MLflow (see ``tracking``): on by default, into a SQLite
-    store in the project (``mlflow.db``, artifacts in ``mlartifacts/``)."""
+    """Experiment tracking in MLflow (``tracking``), by default into ``mlflow.db``."""
 
     enabled: StrictBool = True
     uri: Name | None = None  # an MLflow tracking URI
@@ -146,15 +140,14 @@ class TrackingParams(Section):
 
 
 class VariantParams(Section):
-    """A variant: its Keras layers, each ``{class_name: ..., **kwargs}`` (the layer
-    classes and arguments are checked with Keras, in ``validation``)."""
+    """A variant: its Keras layers, each ``{class_name: ..., **kwargs}``."""
 
     layers: Annotated[tuple[dict[str, Any], ...], Field(min_length=1)]
 
 
 class GridParams(Section):
-    """``training`` keys to vary: each a list of values; several keys give their
-    cartesian product (see ``run_matrix``). Only keys that change the experiment."""
+    """``training`` keys that change the experiment, each a list of values to vary;
+    several keys give their cartesian product (``run_matrix``)."""
 
     learning_rate: Distinct[Number] | None = None
     optimizer: Distinct[Name] | None = None

@@ -1,18 +1,9 @@
-"""Which trainings a run holds: every variant x grid point x seed.
-
-The matrix is computed from the run's checked parameters in one place,
-``RunMatrix.from_parameters``, and handed to every pipeline factory
-(``pipeline_registry``). It is pure: no Kedro, no TensorFlow, no state.
-
-Namespaces (and so dataset names and folders):
-
-- no grid, or a grid of one point: ``<variant>.seed_<seed>`` (``baseline.seed_42``);
-- a grid of several points: ``<variant>.<point>.seed_<seed>``, where ``<point>`` names
-  the point's values, key by key in the order of ``GRIDDABLE_KEYS``:
-  ``learning_rate_0p01`` or ``learning_rate_0p01__optimizer_Adam`` (``.`` becomes ``p``,
-  ``-`` becomes ``m``). A point's name depends on its own values only, so adding values
-  to a grid keeps the names (and outputs) of the points already there.
-"""
+"""Which trainings a run holds: every variant x grid point x seed, and their namespaces:
+``<variant>.seed_<seed>`` (``baseline.seed_42``), or with a grid of several points
+``<variant>.<point>.seed_<seed>``, where ``<point>`` names the point's values key by key
+in the order of ``GRIDDABLE_KEYS`` (``learning_rate_0p01__optimizer_Adam``: ``.`` becomes
+``p``, ``-`` becomes ``m``). A point's name depends on its own values only, so adding
+values to a grid keeps the names (and outputs) of the points already there."""
 
 from __future__ import annotations
 
@@ -58,8 +49,7 @@ class GridPoint:
     settings: tuple[tuple[str, Any], ...] = ()
 
     @property
-    def overrides(self) -> dict[str, Any]:
-        """The ``training`` keys this point sets."""
+    def overrides(self) -> dict[str, Any]:  # the training keys this point sets
         return dict(self.settings)
 
     @property

@@ -1,12 +1,7 @@
-"""The checks of the parameters that need Keras, done before any node runs: layer
+"""The checks of the parameters that need Keras, before any node runs (``hooks``): layer
 classes and arguments, optimizer and loss names (grid values included), and whether each
-variant's model fits the data and the loss (one output of one value per class;
-probabilities where the loss expects them).
-
-The rest of the parameters (types, ranges, names) is declared and checked in
-``parameters``. Every problem is reported at once, each naming the parameter path and
-the value.
-"""
+variant's model fits the data and the loss. Every problem at once, each naming the
+parameter's path and value; types and ranges are checked in ``parameters``."""
 
 from __future__ import annotations
 
