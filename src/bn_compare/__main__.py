@@ -1,6 +1,4 @@
-"""bn-compare file for ensuring the package is executable
-as `bn-compare` and `python -m bn_compare`
-"""
+"""``bn-compare`` and ``python -m bn_compare``: the project's Kedro CLI."""
 
 import sys
 from pathlib import Path

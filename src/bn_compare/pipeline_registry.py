@@ -1,12 +1,9 @@
 """Project pipelines, built for one run matrix (variants x grid points x seeds).
 
-Kedro calls ``register_pipelines()`` without arguments, so the matrix reaches it through
-this module: ``context.ProjectContext`` hands it over (``build_for``) when it is created,
-which every entry point does before it reads the pipelines: ``kedro run`` (with its
-``--env`` and ``--params``), ``kedro viz``, a notebook and a ``KedroSession``. ``kedro
-registry`` creates no context: it gets the matrix of the configuration a session would
-load without ``--env`` or ``--params`` (``KEDRO_ENV`` for the environment).
-"""
+Kedro calls ``register_pipelines()`` without arguments, so ``context.ProjectContext``
+hands the matrix over (``build_for``) when it is created, which every entry point does
+before it reads the pipelines (``kedro run``, ``kedro viz``, a notebook, a session).
+``kedro registry`` creates no context: it reads the configuration (``KEDRO_ENV``)."""
 
 from __future__ import annotations
 

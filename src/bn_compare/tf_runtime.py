@@ -1,16 +1,11 @@
 """TensorFlow, set up in one place: ``keras()`` sets the process up the first time
-anything asks for Keras (a node, a model dataset, the parameter check, a Dask worker
-plugin), before TensorFlow runs its first op.
-
-The set-up: TensorFlow's C++ start-up chatter off, oneDNN off (as fast here for this
-network, and ~340 MB less per process; ``TF_ENABLE_ONEDNN_OPTS=1`` to compare), one thread
-per op (runners train side by side, one training per core), and TensorFlow's and Keras'
-module objects exempt from garbage collection (the collection after each node stays
-cheap). Op determinism is switched on by ``seeded_keras`` for trainings that ask for it.
-
-Several nodes can share a process (``runner.ThreadRunner``): Keras' global state (seeds,
-layer creation, model files) is touched under ``KERAS_STATE_LOCK``.
-"""
+anything asks for Keras (a node, a model dataset, the parameter check, a Dask worker),
+before TensorFlow runs an op: its C++ chatter off, oneDNN off (as fast for this network,
+~340 MB less per process; ``TF_ENABLE_ONEDNN_OPTS=1`` to compare), one thread per op
+(runners train side by side, one training per core), and its module objects exempt from
+garbage collection (the collection after each node stays cheap). Nodes sharing a process
+touch Keras' global state (seeds, layer creation, model files) under
+``KERAS_STATE_LOCK``."""
 
 from __future__ import annotations
 
