@@ -8,8 +8,7 @@ from bn_compare.parameters import DataParams
 
 
 def _scaled(images: np.ndarray, scale: float) -> np.ndarray:
-    # float32 from the start: no float64 copy of the images (twice the memory)
-    scaled = images.astype(np.float32)
+    scaled = images.astype(np.float32)  # no float64 copy of the images (twice the memory)
     scaled /= np.float32(scale)
     return scaled
 
@@ -17,11 +16,9 @@ def _scaled(images: np.ndarray, scale: float) -> np.ndarray:
 def split_dataset(
     raw: dict[str, np.ndarray], data: DataParams
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Scale pixels to [0, 1] and hold out the first ``validation_size`` training images.
-
-    As in the notebook: validation = the first ``validation_size`` training images,
-    training = the rest (optionally only the first ``max_train_images`` of them, for
-    quick runs); the test set is untouched apart from scaling.
+    """Scale pixels to [0, 1]; as in the notebook, validation = the first
+    ``validation_size`` training images, training = the rest (optionally only the first
+    ``max_train_images`` of them, for quick runs), the test set as it is.
 
     Returns:
         x_train, y_train, x_valid, y_valid, x_test, y_test
@@ -38,10 +35,7 @@ def split_dataset(
         end = min(end, validation_size + data.max_train_images)
     scale = float(data.scale)
     return (
-        _scaled(images[validation_size:end], scale),
-        labels[validation_size:end].copy(),
-        _scaled(images[:validation_size], scale),
-        labels[:validation_size].copy(),
-        _scaled(raw["test_images"], scale),
-        raw["test_labels"].copy(),
+        _scaled(images[validation_size:end], scale), labels[validation_size:end].copy(),
+        _scaled(images[:validation_size], scale), labels[:validation_size].copy(),
+        _scaled(raw["test_images"], scale), raw["test_labels"].copy(),
     )

@@ -11,13 +11,5 @@ MODEL_INPUTS = ["x_train", "y_train", "x_valid", "y_valid", "x_test", "y_test"]
 
 def create_pipeline() -> Pipeline:
     """The same for every run matrix."""
-    return Pipeline(
-        [
-            Node(
-                func=split_dataset,
-                inputs=["fashion_mnist_raw", "params:data"],
-                outputs=MODEL_INPUTS,
-                name="split_dataset",
-            )
-        ]
-    )
+    return Pipeline([Node(split_dataset, ["fashion_mnist_raw", "params:data"], MODEL_INPUTS,
+                          name="split_dataset")])

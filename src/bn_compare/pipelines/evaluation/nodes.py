@@ -12,23 +12,13 @@ from matplotlib.figure import Figure
 DARK_CELL = 0.5  # confusion matrix cells darker than this get white text
 
 # The comparison table: these after the run's variant, grid values and seed.
-SUMMARY_COLUMNS = [
-    "total_params",
-    "trainable_params",
-    "non_trainable_params",
-    "final_val_accuracy",
-    "best_val_accuracy",
-    "test_accuracy",
-    "test_loss",
-    "seconds_per_epoch",
-    "diverged",
-    "diverged_at_epoch",
-]
+SUMMARY_COLUMNS = ["total_params", "trainable_params", "non_trainable_params",
+                   "final_val_accuracy", "best_val_accuracy", "test_accuracy", "test_loss",
+                   "seconds_per_epoch", "diverged", "diverged_at_epoch"]
 
 
-def evaluate_model(
-    model: Any, x_test: np.ndarray, y_test: np.ndarray, eval_batch_size: int
-) -> tuple[dict[str, float], np.ndarray]:
+def evaluate_model(model: Any, x_test: np.ndarray, y_test: np.ndarray,
+                   eval_batch_size: int) -> tuple[dict[str, float], np.ndarray]:
     """Test loss and metrics (as ``model.evaluate`` computes them) and the predicted
     class of every test image."""
     from bn_compare.pipelines.training.loop import evaluate, predict
@@ -38,23 +28,16 @@ def evaluate_model(
     return {f"test_{name}": value for name, value in results.items()}, predictions
 
 
-def confusion_matrix(
-    y_true: np.ndarray, y_pred: np.ndarray, num_classes: int
-) -> np.ndarray:
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
     """Counts: row = true class, column = predicted class."""
     counts = np.zeros((num_classes, num_classes), dtype=np.int64)
     np.add.at(counts, (y_true.astype(np.int64), y_pred.astype(np.int64)), 1)
     return counts
 
 
-def plot_confusion_matrix(
-    y_test: np.ndarray,
-    predictions: np.ndarray,
-    class_names: list[str],
-    title: str = "model",
-) -> Figure:
-    """Row-normalised confusion matrix on the test set, with class names; ``title``
-    names the run."""
+def plot_confusion_matrix(y_test: np.ndarray, predictions: np.ndarray,
+                          class_names: list[str], title: str = "model") -> Figure:
+    """Row-normalised confusion matrix on the test set; ``title`` names the run."""
     class_names = list(class_names)
     counts = confusion_matrix(y_test, predictions, len(class_names))
     recall = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
@@ -79,27 +62,22 @@ def plot_confusion_matrix(
     return fig
 
 
-def summarise_run(
-    history: pd.DataFrame, parameters: pd.DataFrame, test_metrics: dict[str, float]
-) -> pd.DataFrame:
-    """One row of the comparison table (without the run's variant, grid values and
-    seed)."""
-    return pd.DataFrame(
-        [
-            {
-                "total_params": int(parameters["total"].sum()),
-                "trainable_params": int(parameters["trainable"].sum()),
-                "non_trainable_params": int(parameters["non_trainable"].sum()),
-                "final_val_accuracy": float(history["val_accuracy"].iloc[-1]),
-                "best_val_accuracy": float(history["val_accuracy"].max()),
-                "test_accuracy": float(test_metrics["test_accuracy"]),
-                "test_loss": float(test_metrics["test_loss"]),
-                "seconds_per_epoch": float(history["seconds"].mean()),
-                "diverged": bool(history["diverged"].iloc[-1]),
-            }
-        ]
-    ).assign(diverged_at_epoch=pd.array([history["diverged_at_epoch"].iloc[-1]],
-                                        dtype="Int64"))
+def summarise_run(history: pd.DataFrame, parameters: pd.DataFrame,
+                  test_metrics: dict[str, float]) -> pd.DataFrame:
+    """One row of the comparison table, without the run's variant, grid values and seed."""
+    row = {
+        "total_params": int(parameters["total"].sum()),
+        "trainable_params": int(parameters["trainable"].sum()),
+        "non_trainable_params": int(parameters["non_trainable"].sum()),
+        "final_val_accuracy": float(history["val_accuracy"].iloc[-1]),
+        "best_val_accuracy": float(history["val_accuracy"].max()),
+        "test_accuracy": float(test_metrics["test_accuracy"]),
+        "test_loss": float(test_metrics["test_loss"]),
+        "seconds_per_epoch": float(history["seconds"].mean()),
+        "diverged": bool(history["diverged"].iloc[-1]),
+    }
+    diverged_at = pd.array([history["diverged_at_epoch"].iloc[-1]], dtype="Int64")
+    return pd.DataFrame([row]).assign(diverged_at_epoch=diverged_at)
 
 
 def stack_tables(*tables: pd.DataFrame, keys: list[dict[str, Any]]) -> pd.DataFrame:

@@ -14,30 +14,17 @@ from .nodes import evaluate_model, plot_confusion_matrix, stack_tables, summaris
 
 
 def run_evaluation(run: Run) -> Pipeline:
-    template = Pipeline(
-        [
-            Node(
-                func=evaluate_model,
-                inputs=["model", "x_test", "y_test", "params:training.eval_batch_size"],
-                outputs=["test_metrics", "predictions"],
-                name="evaluate_model",
-            ),
-            Node(
-                func=bind(plot_confusion_matrix, title=run.description),
-                inputs=["y_test", "predictions", "params:data.class_names"],
-                outputs="confusion_matrix",
-                name="plot_confusion_matrix",
-            ),
-            Node(
-                func=summarise_run,
-                inputs=["history", "parameter_table", "test_metrics"],
-                outputs="summary",
-                name="summarise_run",
-            ),
-        ]
-    )
+    nodes = [
+        Node(evaluate_model, ["model", "x_test", "y_test", "params:training.eval_batch_size"],
+             ["test_metrics", "predictions"], name="evaluate_model"),
+        Node(bind(plot_confusion_matrix, title=run.description),
+             ["y_test", "predictions", "params:data.class_names"], "confusion_matrix",
+             name="plot_confusion_matrix"),
+        Node(summarise_run, ["history", "parameter_table", "test_metrics"], "summary",
+             name="summarise_run"),
+    ]
     return Pipeline(
-        template,
+        nodes,
         namespace=run.namespace,
         inputs={"x_test": "x_test", "y_test": "y_test",
                 "parameter_table": f"{run.namespace}.parameters"},
@@ -59,25 +46,13 @@ def _collect(runs: list[Run]) -> Pipeline:
     keys = [run.key for run in runs]
     variants = dict.fromkeys(run.variant for run in runs)
     first_runs = [next(run for run in runs if run.variant == name) for name in variants]
-    return Pipeline(
-        [
-            Node(
-                func=bind(stack_tables, keys=keys),
-                inputs=[f"{run.namespace}.summary" for run in runs],
-                outputs="comparison_table",
-                name="build_comparison_table",
-            ),
-            Node(
-                func=bind(stack_tables, keys=keys),
-                inputs=[f"{run.namespace}.history" for run in runs],
-                outputs="learning_curve_table",
-                name="collect_learning_curves",
-            ),
-            Node(  # the counts do not depend on the seed: each variant's first run
-                func=bind(stack_tables, keys=[{"variant": run.variant} for run in first_runs]),
-                inputs=[f"{run.namespace}.parameters" for run in first_runs],
-                outputs="parameter_accounting",
-                name="collect_parameter_accounting",
-            ),
-        ]
-    )
+    return Pipeline([
+        Node(bind(stack_tables, keys=keys), [f"{run.namespace}.summary" for run in runs],
+             "comparison_table", name="build_comparison_table"),
+        Node(bind(stack_tables, keys=keys), [f"{run.namespace}.history" for run in runs],
+             "learning_curve_table", name="collect_learning_curves"),
+        # the counts do not depend on the seed: each variant's first run
+        Node(bind(stack_tables, keys=[{"variant": run.variant} for run in first_runs]),
+             [f"{run.namespace}.parameters" for run in first_runs], "parameter_accounting",
+             name="collect_parameter_accounting"),
+    ])

@@ -29,7 +29,7 @@ class DivergenceGuard:
     """Decides when a training has diverged: its training loss is NaN or infinite
     (checked after every chunk of steps), or, after the first epoch, its epoch's mean
     loss stays above ``loss_ceiling`` (the loss of a uniform guess, ln(classes), for
-    cross-entropy; None for other losses)."""
+    cross-entropy; None for other losses). Epochs passed in count from 0."""
 
     loss_ceiling: float | None = None
     epoch: int | None = None  # the 1-based epoch it diverged in
@@ -45,7 +45,6 @@ class DivergenceGuard:
         return self.epoch is not None
 
     def after_steps(self, epoch: int, loss: float) -> bool:
-        """``epoch`` counts from 0; True once the training has diverged."""
         if not self.diverged and not math.isfinite(loss):
             self.epoch, self.reason = epoch + 1, f"training loss {loss}"
         return self.diverged
@@ -60,33 +59,33 @@ class DivergenceGuard:
         return self.diverged
 
 
+def _compiled(step: Callable[[Any, Any], None], sample_shape: tuple[int, ...],
+              label_dtype: Any) -> Callable[..., Any]:
+    """``step(x, y)`` as one ``tf.function`` for float32 samples and labels of any count."""
+    import tensorflow as tf
+
+    return tf.function(step, input_signature=[
+        tf.TensorSpec([None, *sample_shape], tf.float32),
+        tf.TensorSpec([None], tf.as_dtype(label_dtype))])
+
+
 def _chunk_trainer(model: Any, batch_size: int, sample_shape: tuple[int, ...],
                    label_dtype: Any) -> Callable[..., Any]:
     import tensorflow as tf
 
     def train_chunk(x: Any, y: Any) -> None:
-        rows = tf.shape(x)[0]
-        for start in tf.range(0, rows, batch_size):
+        for start in tf.range(0, tf.shape(x)[0], batch_size):
             model.train_step((x[start:start + batch_size], y[start:start + batch_size]))
 
-    return tf.function(train_chunk, input_signature=_signature(sample_shape, label_dtype))
+    return _compiled(train_chunk, sample_shape, label_dtype)
 
 
-def _signature(sample_shape: tuple[int, ...], label_dtype: Any) -> list[Any]:
-    import tensorflow as tf
-
-    return [tf.TensorSpec([None, *sample_shape], tf.float32),
-            tf.TensorSpec([None], tf.as_dtype(label_dtype))]
-
-
-def _chunk_tester(model: Any, sample_shape: tuple[int, ...],
+def _batch_tester(model: Any, sample_shape: tuple[int, ...],
                   label_dtype: Any) -> Callable[..., Any]:
-    import tensorflow as tf
-
     def test_batch(x: Any, y: Any) -> None:
         model.test_step((x, y))
 
-    return tf.function(test_batch, input_signature=_signature(sample_shape, label_dtype))
+    return _compiled(test_batch, sample_shape, label_dtype)
 
 
 def _metric_results(model: Any) -> dict[str, float]:
@@ -95,9 +94,9 @@ def _metric_results(model: Any) -> dict[str, float]:
 
 def evaluate(model: Any, x: np.ndarray, y: np.ndarray, batch_size: int,
              test_batch: Callable[..., Any] | None = None) -> dict[str, float]:
-    """Loss and metrics over the whole of ``x`` in batches of ``batch_size``, as
-    ``model.evaluate`` computes them (Keras' ``test_step``); resets the model's metrics."""
-    test_batch = test_batch or _chunk_tester(model, x.shape[1:], y.dtype)
+    """Loss and metrics over the whole of ``x`` as ``model.evaluate`` computes them;
+    resets the model's metrics."""
+    test_batch = test_batch or _batch_tester(model, x.shape[1:], y.dtype)
     model.reset_metrics()
     for first in range(0, len(x), batch_size):
         test_batch(np.asarray(x[first:first + batch_size], dtype=np.float32),
@@ -116,31 +115,17 @@ def predict(model: Any, x: np.ndarray, batch_size: int) -> np.ndarray:
 
 
 def train_epochs(  # noqa: PLR0913 (model.fit's options, keyword-only)
-    model: Any,
-    x: np.ndarray,
-    y: np.ndarray,
-    x_valid: np.ndarray,
-    y_valid: np.ndarray,
-    *,
-    epochs: int,
-    batch_size: int,
-    steps_per_execution: int,
-    eval_batch_size: int,
-    seed: int,
-    on_epoch_end: EpochCallback | None = None,
-    guard: DivergenceGuard | None = None,
+    model: Any, x: np.ndarray, y: np.ndarray, x_valid: np.ndarray, y_valid: np.ndarray, *,
+    epochs: int, batch_size: int, steps_per_execution: int, eval_batch_size: int, seed: int,
+    on_epoch_end: EpochCallback | None = None, guard: DivergenceGuard | None = None,
 ) -> list[dict[str, float]]:
-    """Train ``model`` (compiled) for ``epochs`` epochs, reshuffling every epoch from
-    ``seed``; return per epoch the training loss and metrics (means over the epoch, as
-    ``fit`` reports them) and the same on the validation set (``val_`` prefix).
-
-    With a ``guard``, training stops as soon as it says the run diverged (at the end of
-    the chunk of steps where the loss became NaN); that epoch is the last one
-    returned. When the run is being stopped (``interruption.STOP``),
-    ``interruption.TrainingInterrupted`` is raised at the end of the chunk."""
+    """Train ``model`` (compiled), reshuffling every epoch from ``seed``; per epoch, the
+    training loss and metrics (epoch means, as ``fit`` reports them) and the validation
+    ones (``val_`` prefix). Stops after the chunk of steps where ``guard`` finds the run
+    diverged; raises ``interruption.TrainingInterrupted`` there if the run is stopping."""
     rng = np.random.default_rng(seed)
     train_chunk = _chunk_trainer(model, batch_size, x.shape[1:], y.dtype)
-    test_batch = _chunk_tester(model, x.shape[1:], y.dtype)
+    test_batch = _batch_tester(model, x.shape[1:], y.dtype)
     chunk_rows = batch_size * steps_per_execution
     history = []
     for epoch in range(epochs):

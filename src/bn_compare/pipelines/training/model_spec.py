@@ -23,15 +23,6 @@ class VariantSpecError(ValueError):
     """A variant's layer list cannot be turned into a Keras model."""
 
 
-def _layer_class(keras: Any, class_name: Any, where: str) -> type:
-    candidate = getattr(keras.layers, class_name, None) if isinstance(class_name, str) else None
-    if not (isinstance(candidate, type) and issubclass(candidate, keras.layers.Layer)):
-        raise VariantSpecError(
-            f"{where}.class_name: {class_name!r} is not a layer class in keras.layers"
-        )
-    return candidate
-
-
 def snake_case(class_name: str) -> str:
     """Keras' default layer name for a class: LeakyReLU -> leaky_re_lu."""
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
@@ -49,12 +40,10 @@ def _layer_names(layers: Sequence[Mapping[str, Any]]) -> list[str | None]:
             names.append(spec.get("name"))
             continue
         base = snake_case(spec["class_name"])
-        while True:
-            count = counts.get(base, 0)
-            counts[base] = count + 1
-            candidate = base if count == 0 else f"{base}_{count}"
-            if candidate not in taken:
-                break
+        count = counts.get(base, 0)
+        while (candidate := f"{base}_{count}" if count else base) in taken:
+            count += 1
+        counts[base] = count + 1
         names.append(candidate)
     return names
 
@@ -62,17 +51,20 @@ def _layer_names(layers: Sequence[Mapping[str, Any]]) -> list[str | None]:
 def make_layer(keras: Any, spec: Any, where: str, name: str | None = None) -> Any:
     """One Keras layer from ``{class_name: ..., **kwargs}``; errors name ``where``."""
     if not isinstance(spec, Mapping) or "class_name" not in spec:
-        raise VariantSpecError(
-            f"{where}: expected a mapping with a 'class_name' key, got {spec!r}"
-        )
+        raise VariantSpecError(f"{where}: expected a mapping with a 'class_name' key, "
+                               f"got {spec!r}")
+    class_name = spec["class_name"]
+    layer_class = getattr(keras.layers, class_name, None) if isinstance(class_name, str) else None
+    if not (isinstance(layer_class, type) and issubclass(layer_class, keras.layers.Layer)):
+        raise VariantSpecError(f"{where}.class_name: {class_name!r} is not a layer class "
+                               f"in keras.layers")
     kwargs = {key: value for key, value in spec.items() if key != "class_name"}
     if name is not None:
         kwargs.setdefault("name", name)
-    layer_class = _layer_class(keras, spec["class_name"], where)
     try:
         return layer_class(**kwargs)
     except Exception as exc:  # Keras raises TypeError, ValueError and others
-        raise VariantSpecError(f"{where} ({spec['class_name']}): {exc}") from None
+        raise VariantSpecError(f"{where} ({class_name}): {exc}") from None
 
 
 def _seed_initializers(layer: Any, rng: random.Random) -> None:
@@ -89,17 +81,11 @@ def _seed_initializers(layer: Any, rng: random.Random) -> None:
 
 
 def build_sequential(
-    layers: Sequence[Mapping[str, Any]],
-    input_shape: Sequence[int],
-    *,
-    name: str | None = None,
-    where: str = "layers",
-    seed: int | None = None,
+    layers: Sequence[Mapping[str, Any]], input_shape: Sequence[int], *,
+    name: str | None = None, where: str = "layers", seed: int | None = None,
 ) -> Any:
-    """A ``keras.Sequential`` built on ``input_shape``, so every argument is checked.
-
-    With ``seed``, every random initializer without a seed of its own gets one derived
-    from it, so the initial weights depend on nothing else.
+    """A ``keras.Sequential`` built on ``input_shape``, so every argument is checked; with
+    ``seed``, its unseeded random initializers get seeds derived from it.
 
     Raises:
         VariantSpecError: naming ``where[i]``, the layer class and the problem.
@@ -108,7 +94,6 @@ def build_sequential(
 
     keras = configured_keras()
     rng = random.Random(seed)
-
     if isinstance(layers, (str, bytes)) or not isinstance(layers, Sequence) or not layers:
         raise VariantSpecError(f"{where}: expected a non-empty list of layers, got {layers!r}")
     model = keras.Sequential(name=name)

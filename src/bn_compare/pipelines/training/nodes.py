@@ -18,16 +18,12 @@ logger = logging.getLogger(__name__)
 
 HISTORY_COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds",
                    "diverged", "diverged_at_epoch"]
+BN_VECTORS = ("gamma", "beta", "moving_mean", "moving_variance")
 
 
 def build_model(  # noqa: PLR0913 (a node: datasets, then the run's bound settings)
-    layers: list[dict[str, Any]],
-    data: DataParams,
-    training: TrainingParams,
-    *,
-    seed: int,
-    variant: str = "model",
-    overrides: dict[str, Any] | None = None,
+    layers: list[dict[str, Any]], data: DataParams, training: TrainingParams, *,
+    seed: int, variant: str = "model", overrides: dict[str, Any] | None = None,
 ) -> Any:
     """The variant's model, compiled and untrained (initial weights from the seed), with
     the training settings of its grid point (``overrides``)."""
@@ -39,12 +35,8 @@ def build_model(  # noqa: PLR0913 (a node: datasets, then the run's bound settin
         optimizer = keras.optimizers.get(
             {"class_name": training.optimizer,
              "config": {"learning_rate": float(training.learning_rate)}})
-        model.compile(
-            optimizer=optimizer,
-            loss=training.loss,
-            metrics=list(training.metrics),
-            steps_per_execution=training.steps_per_execution,
-        )
+        model.compile(optimizer=optimizer, loss=training.loss, metrics=list(training.metrics),
+                      steps_per_execution=training.steps_per_execution)
     return model
 
 
@@ -53,31 +45,20 @@ def _count(weights: list[Any]) -> int:
 
 
 def account_parameters(model: Any) -> pd.DataFrame:
-    """One row per layer: total, trainable and non-trainable parameter counts.
-
-    For BatchNormalization layers also the features and the four per-feature vectors
-    (gamma, beta trainable; moving mean and variance not): the notebook's 4 x features,
-    half of it trainable. Every figure is checked against Keras' own counts.
-    """
+    """One row per layer: total, trainable and non-trainable parameter counts; for
+    BatchNormalization layers also the features and the four per-feature vectors (the
+    notebook's 4 x features, half of it trainable). Every figure is checked against
+    Keras' own counts."""
     rows = []
     for layer in model.layers:
-        row = {
-            "layer": layer.name,
-            "class_name": type(layer).__name__,
-            "total": _count(layer.weights),
-            "trainable": _count(layer.trainable_weights),
-            "non_trainable": _count(layer.non_trainable_weights),
-            "features": 0,
-            "gamma": 0,
-            "beta": 0,
-            "moving_mean": 0,
-            "moving_variance": 0,
-        }
+        row = {"layer": layer.name, "class_name": type(layer).__name__,
+               "total": _count(layer.weights), "trainable": _count(layer.trainable_weights),
+               "non_trainable": _count(layer.non_trainable_weights),
+               "features": 0, **dict.fromkeys(BN_VECTORS, 0)}
         if row["class_name"] == "BatchNormalization":
             vectors = {w.path.rsplit("/", 1)[-1]: _count([w]) for w in layer.weights}
             row["features"] = int(layer.moving_mean.shape[-1])
-            row.update({name: vectors.get(name, 0) for name in
-                        ("gamma", "beta", "moving_mean", "moving_variance")})
+            row.update({name: vectors.get(name, 0) for name in BN_VECTORS})
             expected_total = row["features"] * (2 + int(layer.center) + int(layer.scale))
             _check(row["total"] == expected_total == sum(vectors.values()), layer, row)
             _check(row["trainable"] == row["gamma"] + row["beta"], layer, row)
@@ -91,31 +72,21 @@ def account_parameters(model: Any) -> pd.DataFrame:
 
 def _check(condition: bool, owner: Any, details: dict[str, Any]) -> None:
     if not condition:
-        raise AssertionError(
-            f"Parameter accounting for {owner.name} disagrees with Keras: {details}"
-        )
+        raise AssertionError(f"Parameter accounting for {owner.name} disagrees with Keras: "
+                             f"{details}")
 
 
 def train_model(  # noqa: PLR0913, PLR0917 (a node: datasets, then the run's settings)
-    model: Any,
-    x_train: np.ndarray,
-    y_train: np.ndarray,
-    x_valid: np.ndarray,
-    y_valid: np.ndarray,
-    training: TrainingParams,
-    *,
-    seed: int,
-    overrides: dict[str, Any] | None = None,
-    label: str | None = None,
+    model: Any, x_train: np.ndarray, y_train: np.ndarray, x_valid: np.ndarray,
+    y_valid: np.ndarray, training: TrainingParams, *,
+    seed: int, overrides: dict[str, Any] | None = None, label: str | None = None,
 ) -> tuple[Any, pd.DataFrame]:
     """Train the model (shuffles drawn from ``seed``) with the training settings of its
     grid point (``overrides``); return it and its history table.
 
-    A training that diverges (``loop.DivergenceGuard``) stops at once, is
-    logged as a warning and recorded in the history (``diverged``,
-    ``diverged_at_epoch``); the pipeline goes on with the model as it is. A run being
-    stopped (``interruption``) stops it at the end of its current chunk of steps.
-    """
+    A training that diverges (``loop.DivergenceGuard``) stops at once, is logged as a
+    warning and recorded in the history (``diverged``, ``diverged_at_epoch``); the
+    pipeline goes on with the model as it is."""
     training = training.at(overrides or {})
     label = label or f"{model.name} seed {seed}"
     seeded_keras(seed, training.deterministic)
@@ -151,10 +122,7 @@ class EpochLog:
 
     def __call__(self, epoch: int, logs: dict[str, float], seconds: float) -> None:
         self.seconds.append(seconds)
-        logger.info(
-            "%s epoch %d/%d - %.1fs - loss %.4f - accuracy %.4f - "
-            "val_loss %.4f - val_accuracy %.4f",
-            self.name, epoch + 1, self.epochs, seconds,
-            *(float(logs.get(key, np.nan))
-              for key in ("loss", "accuracy", "val_loss", "val_accuracy")),
-        )
+        logger.info("%s epoch %d/%d - %.1fs - loss %.4f - accuracy %.4f - "
+                    "val_loss %.4f - val_accuracy %.4f", self.name, epoch + 1, self.epochs,
+                    seconds, *(float(logs.get(key, np.nan))
+                               for key in ("loss", "accuracy", "val_loss", "val_accuracy")))

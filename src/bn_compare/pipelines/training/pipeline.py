@@ -14,41 +14,24 @@ TRAINING_INPUTS = {"x_train", "y_train", "x_valid", "y_valid"}
 
 
 def run_training(run: Run) -> Pipeline:
-    template = Pipeline(
-        [
-            Node(
-                func=bind(build_model, variant=run.variant, seed=run.seed,
-                          overrides=run.point.overrides),
-                inputs=["params:layers", "params:data", "params:training"],
-                outputs="initial_model",
-                name="build_model",
-            ),
-            Node(
-                func=account_parameters,
-                inputs="initial_model",
-                outputs="parameter_table",  # "parameters" alone is reserved by Kedro
-                name="account_parameters",
-            ),
-            Node(
-                func=bind(train_model, seed=run.seed, overrides=run.point.overrides,
-                          label=run.description),
-                inputs=["initial_model", "x_train", "y_train", "x_valid", "y_valid",
-                        "params:training"],
-                outputs=["model", "history"],
-                name="train_model",
-            ),
-        ]
-    )
+    overrides = run.point.overrides
+    nodes = [
+        Node(bind(build_model, variant=run.variant, seed=run.seed, overrides=overrides),
+             ["params:layers", "params:data", "params:training"], "initial_model",
+             name="build_model"),
+        # "parameters" alone is reserved by Kedro
+        Node(account_parameters, "initial_model", "parameter_table", name="account_parameters"),
+        Node(bind(train_model, seed=run.seed, overrides=overrides, label=run.description),
+             ["initial_model", "x_train", "y_train", "x_valid", "y_valid", "params:training"],
+             ["model", "history"], name="train_model"),
+    ]
     return Pipeline(
-        template,
+        nodes,
         namespace=run.namespace,
         inputs=TRAINING_INPUTS,
         outputs={"parameter_table": f"{run.namespace}.parameters"},
-        parameters={
-            "params:data": "params:data",
-            "params:training": "params:training",
-            "params:layers": f"params:variants.{run.variant}.layers",
-        },
+        parameters={"params:data": "params:data", "params:training": "params:training",
+                    "params:layers": f"params:variants.{run.variant}.layers"},
     )
 
 
