@@ -1,9 +1,7 @@
-"""Project CLI: Kedro's ``kedro run`` (its callback and every option), with three changes:
-the default runner is ``bn_compare.runner.ThreadRunner``; what a user can get wrong
-(parameters, raw data, versions, configuration files, every name given on the command
-line) stops the run before any node with one line naming what exists, exit code 1
-(``--verbose``: the traceback); SIGINT, SIGTERM and SIGHUP stop the run within seconds
-(``interruption``) with one line and exit code 128 + the signal's number."""
+"""Project CLI: Kedro's ``kedro run`` (every option), with the project's default runner;
+what a user can get wrong stops the run before any node with one line naming what exists
+(exit code 1, ``--verbose`` for the traceback); a stop signal ends it with one line and
+exit code 128 + the signal's number (``interruption``)."""
 
 from __future__ import annotations
 

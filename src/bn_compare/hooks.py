@@ -21,11 +21,6 @@ from bn_compare.run_matrix import Run, RunMatrix
 logger = logging.getLogger(__name__)
 
 RAW_DATA = "fashion_mnist_raw"
-TRAINING_NODE = "train_model"
-
-
-def is_training(node: Any) -> bool:
-    return node.name.rsplit(".", 1)[-1] == TRAINING_NODE
 
 
 def version_problems(catalog: Any, load_versions: dict[str, str] | None) -> list[str]:
@@ -101,7 +96,7 @@ class ProgressHook:
         self._lock = threading.Lock()
         self._matrix: RunMatrix | None = None
         self._parameters: ProjectParameters | None = None
-        self._waiting: dict[str, float] = {}  # namespace: cost of the trainings to come
+        self._waiting: dict[str, float] = {}  # training node: its cost, until it ends
         self._total = self._finished = 0
         self._done = self._start = 0.0
 
@@ -112,21 +107,20 @@ class ProgressHook:
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any,
                             catalog: Any) -> None:
-        runs = {run.namespace: run for run in self._matrix.runs}
-        nodes = [n for n in pipeline.nodes if is_training(n) and n.namespace in runs]
+        runs = {f"{run.namespace}.train_model": run for run in self._matrix.runs}
+        nodes = [n for n in pipeline.nodes if n.name in runs]
         if run_params.get("only_missing_outputs"):  # Kedro's rule, for file outputs
             nodes = [n for n in nodes if not all(catalog.exists(o) for o in n.outputs)]
-        self._waiting = {n.namespace: training_cost(runs[n.namespace], self._parameters)
-                         for n in nodes}
+        self._waiting = {n.name: training_cost(runs[n.name], self._parameters) for n in nodes}
         self._total, self._finished = len(nodes), 0
         self._done, self._start = 0.0, time.monotonic()
 
     @hook_impl
     def after_node_run(self, node: Any) -> None:
-        if not is_training(node) or node.namespace not in self._waiting:
-            return
         with self._lock:
-            self._done += self._waiting.pop(node.namespace)
+            if node.name not in self._waiting:
+                return
+            self._done += self._waiting.pop(node.name)
             self._finished += 1
             left = sum(self._waiting.values())
             elapsed = time.monotonic() - self._start

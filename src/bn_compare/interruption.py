@@ -1,13 +1,8 @@
-"""Stopping a run on a signal: Ctrl-C (SIGINT), SIGTERM (``timeout``, ``docker stop``,
-Slurm, Kubernetes) and SIGHUP (a closed terminal) all stop it the same way.
-
-``kedro run`` turns each of them into ``RunStopped``, a ``KeyboardInterrupt`` (so no
-``except Exception`` on the way swallows it), raised in the main thread. The project's
-``ThreadRunner`` then sets ``STOP``: running trainings stop at the end of their current
-chunk of steps (about a second) and save nothing; nodes not started never start. Every
-dataset writes to a temporary name and renames it into place, so nothing half-written is
-ever a latest version. The CLI prints one line and exits with 128 + the signal's number.
-"""
+"""Stopping a run: ``kedro run`` turns SIGINT (Ctrl-C), SIGTERM (``timeout``, ``docker
+stop``, Slurm, Kubernetes) and SIGHUP into ``RunStopped``, a ``KeyboardInterrupt`` (no
+``except Exception`` on the way swallows it) in the main thread; the project's
+``ThreadRunner`` then sets ``STOP``, and running trainings stop at their next chunk of
+steps and save nothing. The CLI prints one line and exits with 128 + the signal's number."""
 
 from __future__ import annotations
 

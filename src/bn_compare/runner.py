@@ -1,17 +1,9 @@
-"""The project's runners: Kedro's own, with what TensorFlow trainings need.
+"""The project's runners: Kedro's, with what TensorFlow trainings need (docs/runners.md).
 
-``ThreadRunner`` (the default of ``kedro run`` here, see ``cli.py``) is Kedro's, one node
-per core at a time in one process: one TensorFlow runtime and one copy of the data serve
-every training, and TensorFlow runs the compiled steps without holding the GIL. When the
-run stops (a signal, or a node that failed) it sets ``interruption.STOP``, so running
-trainings stop at their next chunk of steps, and nodes not started never start.
-
-``DaskRunner`` runs the nodes as tasks on ``dask.distributed``, in the shape of Kedro's
-documented Dask runner: a ``LocalCluster`` of single-threaded worker processes (one per
-core) by default, or the scheduler that ``client_args`` names
-(``--runner-params=client_args.address=tcp://host:8786``). Data travels through the
-catalog (every dataset here is a file), never through Dask.
-"""
+``ThreadRunner``, the default of ``kedro run`` here, runs one node per core in one
+process: one TensorFlow runtime and one copy of the data serve every training (compiled
+steps run without the GIL). ``DaskRunner`` runs the nodes as Dask tasks, in the shape of
+Kedro's documented Dask runner; data travels through the catalog, never through Dask."""
 
 from __future__ import annotations
 
@@ -56,11 +48,9 @@ class DaskRunner(AbstractRunner):
 
     Args:
         client_args: keyword arguments of ``distributed.Client`` (``address`` for a
-            running scheduler). Default: a ``LocalCluster`` started for the run.
+            scheduler). Default: a ``LocalCluster`` of one single-threaded worker
+            process per core, started for the run.
         is_async: load and save a node's datasets in threads.
-
-    With a remote cluster, every worker needs this project installed and ``data/`` on
-    shared storage (docs/runners.md).
     """
 
     def __init__(self, client_args: dict[str, Any] | None = None, is_async: bool = False):

@@ -40,7 +40,7 @@ def tracking_uri(uri: str | None, project: Path) -> str:
     return uri or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{project.resolve()}/{STORE}"
 
 
-def _words(error: Exception) -> str:
+def _words(error: Exception) -> str:  # an error's message on one line
     return " ".join(str(error).split())[:300]
 
 
@@ -52,8 +52,8 @@ class Tracker:
 
     @classmethod
     def connect(cls, uri: str, experiment: str, project: Path) -> Tracker:
-        """A tracker for the experiment (created if new), or ``TrackingConfigError``."""
-        # A server that is gone must not hold the run up with minutes of retries.
+        """A tracker for the experiment (created if new), or ``TrackingConfigError``; a
+        server that is gone must not hold the run up with minutes of retries."""
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
         try:
@@ -157,8 +157,7 @@ class TrackingHook:
         logger.info("Tracking in MLflow: %s, run %s", uri, parent.info.run_id)
 
     def _run_for(self, namespace: str) -> str | None:
-        """The training's child run (created with its first dataset, the parameter table
-        saved before it trains), or the parent's."""
+        """The training's child run (created with its first dataset), or the parent."""
         run = self._trainings.get(namespace)
         with self._lock:
             if run and namespace not in self._runs:
@@ -197,8 +196,7 @@ class TrackingHook:
 
     @hook_impl
     def after_pipeline_run(self, pipeline: Any) -> None:
-        tracker = self._finish("FINISHED", pipeline)
-        if tracker and tracker.failure:
+        if (tracker := self._finish("FINISHED", pipeline)) and tracker.failure:
             raise TrackingLostError(
                 f"The run completed and its outputs are saved, but tracking in MLflow "
                 f"({tracker.uri}) failed: {tracker.failure}. MLflow holds part of the run.")

@@ -1,3 +1,1 @@
-from .pipeline import create_pipeline
-
-__all__ = ["create_pipeline"]
+from .pipeline import create_pipeline  # noqa: F401 (the package is the pipeline)

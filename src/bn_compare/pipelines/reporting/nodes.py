@@ -1,6 +1,6 @@
 """The tables: statistics over seeds per variant (and grid point), differences between
 variants, and across a grid the best settings and the differences there. A diverged run
-(``training_loop.DivergenceGuard``) is counted in ``diverged``, never averaged in. Fewer
+(``training.loop.DivergenceGuard``) is counted in ``diverged``, never averaged in. Fewer
 than two values have no spread: their sd, intervals and p-values are NaN."""
 
 from __future__ import annotations

@@ -1,13 +1,9 @@
-"""Training, evaluation and prediction without Keras' tf.data input pipeline.
-
-``model.fit`` on NumPy arrays copies the whole training set into a TensorFlow tensor
-and pulls every batch through tf.data; ``evaluate`` and ``predict`` build a new tf.data
-pipeline at every call. Here NumPy shuffles the indices, ``steps_per_execution`` batches
-at a time are copied out of the (memory-mapped) array, and Keras' own ``train_step`` /
-``test_step`` run over them inside one compiled ``tf.function``: the same optimizer,
-loss, metrics and batch size as ``fit``, faster and without the copies (measured in the
-README, Speed).
-"""
+"""Training, evaluation and prediction without Keras' tf.data input pipeline, which
+``fit`` fills with a copy of the whole training set (and ``evaluate``/``predict`` rebuild
+at every call): NumPy shuffles, ``steps_per_execution`` batches at a time are copied out
+of the memory-mapped array, and Keras' own ``train_step``/``test_step`` run over them in
+one compiled ``tf.function``; same optimizer, loss, metrics and batches as ``fit``, faster
+(docs/measurements.md)."""
 
 from __future__ import annotations
 

@@ -1,15 +1,7 @@
-"""Keras models described by data: a variant is a list of ``{class_name, **kwargs}``.
-
-Example (YAML)::
-
-    - {class_name: Flatten}
-    - {class_name: Dense, units: 300, kernel_initializer: he_normal}
-    - {class_name: LeakyReLU}
-
-``class_name`` is any layer in ``keras.layers``; the other keys are its constructor's
-keyword arguments. Keras is imported inside the functions so that importing this module
-stays cheap (``kedro viz`` and the CLI never pay for TensorFlow).
-"""
+"""Keras models described by data: a variant is a list of ``{class_name, **kwargs}``
+(``- {class_name: Dense, units: 300, kernel_initializer: he_normal}``), ``class_name`` a
+layer of ``keras.layers``, the other keys its arguments. Keras is imported inside the
+functions: ``kedro viz`` and the CLI never pay for TensorFlow."""
 
 from __future__ import annotations
 
