@@ -103,7 +103,7 @@ def test_drawing_the_graph_never_imports_tensorflow(viz):
 
 def test_page_renders_the_variant_namespaces_in_chromium(viz):
     with chromium_page() as page:
-        page.goto(viz["url"], wait_until="networkidle", timeout=60_000)
+        page.goto(viz["url"], wait_until="load", timeout=60_000)
         page.wait_for_selector(".pipeline-node", timeout=60_000)
         text = page.inner_text("body").lower()
         page.screenshot(path=str(ARTIFACTS / "kedro-viz.png"), full_page=True)

@@ -95,7 +95,7 @@ def test_the_run_and_its_trainings_are_found_with_the_rest_api(server, tracked):
 def test_the_ui_lists_the_run_with_its_trainings(server, tracked):
     _, experiment = tracked
     with chromium_page() as page:
-        page.goto(f"{server}/#/experiments/{experiment}/runs", wait_until="networkidle",
+        page.goto(f"{server}/#/experiments/{experiment}/runs", wait_until="load",
                   timeout=90_000)
         parent = page.locator("[role=row]").filter(has_text="compare smoke").first
         parent.wait_for(timeout=60_000)
