@@ -16,7 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ARTIFACTS, KEDRO, VARIANTS, chromium_page, kedro, smoke_catalog
+from tests.conftest import (
+    ARTIFACTS,
+    KEDRO,
+    VARIANTS,
+    chromium_page,
+    run_in_process,
+    smoke_catalog,
+)
 
 pytestmark = pytest.mark.pipeline
 
@@ -40,12 +47,13 @@ def _api(url: str, path: str, body: dict | None = None) -> dict:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("mlflow-server")
-    port = _free_port()
-    process = subprocess.Popen(
-        [MLFLOW, "server", "--backend-store-uri", f"sqlite:///{folder / 'server.db'}",
-         "--default-artifact-root", str(folder / "artifacts"), "--host", "127.0.0.1",
-         "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    port, log = _free_port(), folder / "server.log"
+    with log.open("w") as output:  # a file, not a pipe: a full pipe would block the server
+        process = subprocess.Popen(
+            [MLFLOW, "server", "--backend-store-uri", f"sqlite:///{folder / 'server.db'}",
+             "--default-artifact-root", str(folder / "artifacts"), "--host", "127.0.0.1",
+             "--port", str(port)],
+            stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while True:
@@ -55,22 +63,18 @@ def server(tmp_path_factory):
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 os.killpg(process.pid, signal.SIGKILL)
-                pytest.fail(f"mlflow server did not start:\n{process.stdout.read()[-3000:]}")
+                pytest.fail(f"mlflow server did not start:\n{log.read_text()[-3000:]}")
             time.sleep(0.5)
     yield url
-    os.killpg(process.pid, signal.SIGTERM)  # the server and its workers, by process id
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:  # uvicorn can wait on a connection the test cut
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=15)
+    os.killpg(process.pid, signal.SIGKILL)  # the server and its workers: a test store
+    process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
 def tracked(server, smoke_project, tmp_path_factory):
     project = shutil.copytree(smoke_project, tmp_path_factory.mktemp("tracked") / "project")
-    result = kedro(project, "run", "--env=smoke", f"--params=tracking.uri={server}")
-    assert result.returncode == 0, result.stderr[-4000:]
+    result = run_in_process(project, "--env=smoke", f"--params=tracking.uri={server}")
+    assert result.exit_code == 0, result.output[-4000:]
     experiment = _api(server, "experiments/get-by-name?experiment_name=bn-compare")
     return project, experiment["experiment"]["experiment_id"]
 
