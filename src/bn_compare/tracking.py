@@ -129,7 +129,6 @@ class TrackingHook:
     def __init__(self) -> None:
         self._lock, self._tracker = threading.Lock(), None
         self._runs: dict[str, str] = {}  # namespace ("" for the parent): MLflow run id
-        atexit.register(self._finish, "KILLED")  # a run a signal stopped ends here
 
     @hook_impl
     def after_context_created(self, context: Any) -> None:
@@ -154,6 +153,8 @@ class TrackingHook:
                                       f"{tracker.failure}")
         self._tracker, self._catalog = tracker, catalog
         self._runs, self._logged = {"": parent.info.run_id}, set()
+        atexit.unregister(self._finish)  # once per process: a run a signal stopped ends here
+        atexit.register(self._finish, "KILLED")
         logger.info("Tracking in MLflow: %s, run %s", uri, parent.info.run_id)
 
     def _run_for(self, namespace: str) -> str | None:
@@ -176,11 +177,13 @@ class TrackingHook:
         """A declared dataset, once: ``data`` as saved here, or this run's saved file."""
         dataset = self._catalog.get(name)
         spec = (getattr(dataset, "metadata", None) or {}).get("mlflow")
+        if not spec or name in self._logged:
+            return
         version = getattr(dataset, "resolve_save_version", lambda: None)()
         path = next((Path(p) for p in dataset.list_versions(full_path=True)
-                     if Path(p).parent.name == version), None) if spec and version else None
-        if not spec or name in self._logged or (data is None and path is None):
-            return  # not declared, logged already, or not saved by this run
+                     if Path(p).parent.name == version), None) if version else None
+        if data is None and path is None:
+            return  # not saved by this run
         self._logged.add(name)
         run = self._run_for(name.rpartition(".")[0])
         if run and "metrics" in spec:
