@@ -8,6 +8,7 @@ values to a grid keeps the names (and outputs) of the points already there."""
 from __future__ import annotations
 
 import itertools
+import json
 import keyword
 import re
 from dataclasses import dataclass, field
@@ -87,6 +88,16 @@ class Run:
     def key(self) -> dict[str, Any]:
         """The run's identifying columns in the tables: variant, grid values, seed."""
         return {"variant": self.variant, **self.point.overrides, "seed": self.seed}
+
+    def settings(self, parameters: ProjectParameters) -> dict[str, Any]:
+        """What defines the training, flat (its MLflow params): variant, seed, grid values,
+        every training setting in force, the layers and the sizes of the data."""
+        training = parameters.training.at(self.point.overrides).model_dump(exclude={"seeds"})
+        return {"variant": self.variant, "seed": self.seed, "namespace": self.namespace,
+                **{f"grid.{key}": value for key, value in self.point.overrides.items()},
+                **{f"training.{key}": value for key, value in training.items()},
+                "layers": json.dumps(parameters.variants[self.variant].layers),
+                **{f"data.{split}_images": n for split, n in parameters.data.split_sizes.items()}}
 
     @property
     def description(self) -> str:

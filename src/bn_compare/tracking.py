@@ -1,8 +1,6 @@
-"""Experiment tracking in MLflow: each ``kedro run`` a parent run, each training a child
-run named after its namespace. What is logged is declared in the catalog
-(``metadata.mlflow``, see conf/base/catalog.yml and docs/tracking.md); it is logged in the
-process that runs ``kedro run``, as the catalog saves it there, or from the run's saved
-files at its end when other processes saved it (Dask, Kedro's ParallelRunner)."""
+"""Experiment tracking in MLflow: each ``kedro run`` a parent run, each training a child run.
+The catalog declares what is logged (``metadata.mlflow``, docs/tracking.md): as it is saved
+in this process, else from the run's saved files at its end (Dask, Kedro's ParallelRunner)."""
 
 from __future__ import annotations
 
@@ -10,7 +8,6 @@ import atexit
 import json
 import logging
 import os
-import subprocess
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -52,8 +49,8 @@ class Tracker:
 
     @classmethod
     def connect(cls, uri: str, experiment: str, project: Path) -> Tracker:
-        """A tracker for the experiment (created if new), or ``TrackingConfigError``; a
-        server that is gone must not hold the run up with minutes of retries."""
+        """A tracker for the experiment (created if new), or ``TrackingConfigError``."""
+        # a server that is gone must not hold the run up with minutes of retries
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
         try:
@@ -86,8 +83,7 @@ class Tracker:
                   params: Mapping[str, Any] | None = None) -> None:
         from mlflow.entities import Metric, Param
 
-        self.call("log_batch", run,
-                  metrics=[Metric(key, value, 0, step) for key, value, step in metrics],
+        self.call("log_batch", run, metrics=[Metric(k, v, 0, step) for k, v, step in metrics],
                   params=[Param(k, str(v)[:6000]) for k, v in (params or {}).items()])
 
 
@@ -99,28 +95,15 @@ def metric_values(data: Any, spec: Mapping[str, Any]) -> list[tuple[str, float, 
 
 
 def parent_tags(run_params: Mapping[str, Any], project: Path) -> dict[str, str]:
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, capture_output=True,
-                                text=True, check=True, timeout=5).stdout.strip()
-    except (OSError, subprocess.SubprocessError):  # no git, no repository
-        commit = ""
+    from mlflow.utils.git_utils import get_git_commit
+
+    commit = get_git_commit(str(project))  # None outside a git repository
     return {RUN_TAG: str(run_params.get("run_id")), "kedro.env": str(run_params.get("env")),
             "kedro.pipeline": ",".join(run_params.get("pipeline_names") or ["__default__"]),
             "kedro.runner": str(run_params.get("runner")).split(" object at")[0].lstrip("<"),
             "kedro.params": json.dumps(run_params.get("runtime_params") or {}, default=str),
             "bn_compare.version": __version__,
             **({"mlflow.source.git.commit": commit} if commit else {})}
-
-
-def child_params(run: Any, parameters: Any) -> dict[str, Any]:
-    """What defines one training: variant, seed, grid values, every training setting in
-    force, the layers and the sizes of the data."""
-    training = parameters.training.at(run.point.overrides).model_dump(exclude={"seeds"})
-    return {"variant": run.variant, "seed": run.seed, "namespace": run.namespace,
-            **{f"grid.{key}": value for key, value in run.point.overrides.items()},
-            **{f"training.{key}": value for key, value in training.items()},
-            "layers": json.dumps(parameters.variants[run.variant].layers),
-            **{f"data.{split}_images": n for split, n in parameters.data.split_sizes.items()}}
 
 
 class TrackingHook:
@@ -144,8 +127,8 @@ class TrackingHook:
         uri = tracking_uri(settings.uri, self._project)
         tracker = Tracker.connect(uri, settings.experiment, self._project)
         self._run_id = str(run_params.get("run_id"))
-        name = (f"{'+'.join(run_params.get('pipeline_names') or ['compare'])} "
-                f"{run_params.get('env') or 'local'} {self._run_id}")
+        name = " ".join(["+".join(run_params.get("pipeline_names") or ["compare"]),
+                         run_params.get("env") or "local", self._run_id])
         parent = tracker.call("create_run", tracker.experiment_id, run_name=name,
                               tags=parent_tags(run_params, self._project))
         if parent is None:
@@ -161,17 +144,14 @@ class TrackingHook:
         """The training's child run (created with its first dataset), or the parent."""
         run = self._trainings.get(namespace)
         with self._lock:
-            if run and namespace not in self._runs:
-                child = self._tracker.call(
+            if run and namespace not in self._runs and (child := self._tracker.call(
                     "create_run", self._tracker.experiment_id, run_name=namespace,
                     tags={"mlflow.parentRunId": self._runs[""], RUN_TAG: self._run_id,
-                          NAMESPACE_TAG: namespace})
-                if child is None:
-                    return None
+                          NAMESPACE_TAG: namespace})):
                 self._runs[namespace] = child.info.run_id
                 self._tracker.log_batch(child.info.run_id,
-                                        params=child_params(run, self._parameters))
-        return self._runs[namespace if run else ""]
+                                        params=run.settings(self._parameters))
+        return self._runs.get(namespace if run else "")
 
     def _log(self, name: str, data: Any = None) -> None:
         """A declared dataset, once: ``data`` as saved here, or this run's saved file."""
