@@ -56,7 +56,7 @@ smoke: data
 # Two test files at a time (one per core): the kedro runs they start are mostly start-up
 # (TensorFlow's import) and small trainings, which leave a core idle alone.
 test: data browser
-	$(BIN)/python -m pytest -n auto --dist loadfile --durations=10
+	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder --durations=10
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

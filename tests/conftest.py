@@ -4,6 +4,7 @@ to run in (in this process or as `kedro run`), the smoke run of the real pipelin
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import gzip
 import os
 import shutil
@@ -173,13 +174,29 @@ def version_dirs(dataset_dir: Path) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def smoke_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A project copy in which ``kedro run --pipeline=compare --env=smoke`` ran once (in
-    this process: the processes' own tests start `kedro` themselves)."""
-    project = make_project_copy(tmp_path_factory.mktemp("smoke") / "project")
-    result = run_in_process(project, "--pipeline=compare", "--env=smoke")
-    assert result.exit_code == 0, result.output[-5000:]
+def smoke_project(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """A project copy in which ``kedro run --pipeline=compare --env=smoke`` ran once, for
+    the whole session: the first pytest-xdist worker to need it runs it (in its process),
+    the others wait for it. Tests read it; those that run again do so in a copy."""
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":  # the workers' temporary folders share a parent
+        shared = shared.parent
+    project = shared / "smoke" / "project"
+    with (shared / "smoke.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (project.parent / "done").exists():
+            shutil.rmtree(project.parent, ignore_errors=True)  # a failed attempt's
+            make_project_copy(project)
+            result = run_in_process(project, "--pipeline=compare", "--env=smoke")
+            assert result.exit_code == 0, result.output[-5000:]
+            (project.parent / "done").touch()
     return project
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The real runs first: pytest-xdist hands out files in this order, and the long ones
+    started last would leave a worker alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("pipeline") is None)
 
 
 def smoke_catalog(project: Path):

@@ -45,29 +45,34 @@ def _api(url: str, path: str, body: dict | None = None) -> dict:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server_process(tmp_path_factory):
+    """``mlflow server`` on a free port, starting (its imports take 10-15 s)."""
     folder = tmp_path_factory.mktemp("mlflow-server")
     port, log = _free_port(), folder / "server.log"
     with log.open("w") as output:  # a file, not a pipe: a full pipe would block the server
         process = subprocess.Popen(
             [MLFLOW, "server", "--backend-store-uri", f"sqlite:///{folder / 'server.db'}",
              "--default-artifact-root", str(folder / "artifacts"), "--host", "127.0.0.1",
-             "--port", str(port)],
+             "--port", str(port), "--workers", "1"],
             stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
+    yield process, f"http://127.0.0.1:{port}", log
+    os.killpg(process.pid, signal.SIGKILL)  # the server and its workers: a test store
+    process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(server_process, smoke_project):
+    """The server's URL once it answers (the smoke run, if not done yet, runs meanwhile)."""
+    process, url, log = server_process
     deadline = time.monotonic() + 180
     while True:
         try:
             urllib.request.urlopen(f"{url}/health", timeout=5)
-            break
+            return url
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
-                os.killpg(process.pid, signal.SIGKILL)
                 pytest.fail(f"mlflow server did not start:\n{log.read_text()[-3000:]}")
             time.sleep(0.5)
-    yield url
-    os.killpg(process.pid, signal.SIGKILL)  # the server and its workers: a test store
-    process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")

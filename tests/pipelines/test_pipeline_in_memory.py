@@ -180,9 +180,12 @@ def test_a_grid_with_an_absurd_learning_rate_reports_the_divergence(base_paramet
 
 
 def test_threads_give_the_numbers_of_one_node_at_a_time(base_parameters, two_seeds):
+    """Three trainings on two threads against the same trainings one at a time."""
     threads = run_in_memory(base_parameters, runner=ThreadRunner(max_workers=2),
-                            training={"seeds": [42, 43], "epochs": 2})
+                            training={"seeds": [43], "epochs": 2})
+    one_at_a_time = two_seeds.load("comparison_table")
     columns = ["variant", "seed", "final_val_accuracy", "test_accuracy", "test_loss"]
-    pd.testing.assert_frame_equal(threads.load("comparison_table")[columns],
-                                  two_seeds.load("comparison_table")[columns],
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(
+        threads.load("comparison_table")[columns],
+        one_at_a_time[one_at_a_time["seed"] == 43].reset_index(drop=True)[columns],
+        check_exact=True)

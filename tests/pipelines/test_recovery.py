@@ -111,7 +111,7 @@ def test_ctrl_c_then_sigkill_lose_nothing_and_the_next_run_completes(smoke_proje
             catalog.load(name)
     assert len(versions(project, "08_reporting/comparison_table.csv")) == 1
 
-    rerun = run_in_process(project, "--env=smoke")
+    rerun = run_in_process(project, "--env=smoke", "--params=training.epochs=1")
     assert rerun.exit_code == 0, rerun.output[-4000:]
     assert len(smoke_catalog(project).load("comparison_table")) == 3
     assert len(versions(project, "08_reporting/comparison_table.csv")) == 2

@@ -1,6 +1,7 @@
 """The runners that use processes give the numbers of the default runner and the same
-MLflow tree: the Dask runner's LocalCluster and Kedro's ParallelRunner, as `kedro run
---runner=...` starts them. (Threads against one node at a time: test_pipeline_in_memory.py.)"""
+MLflow tree: the Dask runner's LocalCluster and Kedro's ParallelRunner, started by the
+project's `kedro run --runner=...` (in this process; their workers are processes of their
+own). (Threads against one node at a time: test_pipeline_in_memory.py.)"""
 
 import shutil
 
@@ -10,7 +11,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Node
 
 from bn_compare.runner import DaskRunner
-from tests.conftest import kedro, metric_histories, project_store, tracked_runs
+from tests.conftest import metric_histories, project_store, run_in_process, tracked_runs
 
 pytestmark = pytest.mark.pipeline
 
@@ -26,8 +27,8 @@ def _tables(project):
 @pytest.mark.parametrize("runner", ["bn_compare.runner.DaskRunner", "ParallelRunner"])
 def test_a_process_runner_gives_the_same_tables_and_tree(smoke_project, tmp_path, runner):
     project = shutil.copytree(smoke_project, tmp_path / "project")
-    result = kedro(project, "run", "--env=smoke", f"--runner={runner}")
-    assert result.returncode == 0, result.stderr[-4000:]
+    result = run_in_process(project, "--env=smoke", f"--runner={runner}")
+    assert result.exit_code == 0, result.output[-4000:]
     first, second = _tables(project)
     pd.testing.assert_frame_equal(first, second, check_exact=True)
 
