@@ -1,5 +1,6 @@
-"""The report as a user sees it, in Debian's chromium: the page reads the same as the
-report of the f-string version it replaced (its text is kept in tests/golden/)."""
+"""The report as a user sees it, in Debian's chromium: the page reads as the text kept in
+tests/golden/ (the report of the f-string version it replaced, plus the findings column of
+the equivalence test)."""
 
 from __future__ import annotations
 

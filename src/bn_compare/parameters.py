@@ -129,6 +129,7 @@ class StatisticsParams(Section):
 
     confidence: Annotated[Number, Field(lt=1)] = 0.95
     target_val_accuracy: Annotated[Number, Field(le=1)] = 0.85
+    equivalence_margin_pp: Annotated[Number, Field(lt=100)] = 0.5
 
 
 class TrackingParams(Section):

@@ -92,6 +92,35 @@ def test_identical_differences_are_certain():
     assert paired_difference([1, 2], [1, 2], 0.95)["p_value"] == 1.0
 
 
+# Differences 0.1, 0.3, 0.2, 0.4, 0.0 pp, by hand: mean 0.2 pp, sd sqrt(0.025) pp, standard
+# error sqrt(0.005) = 0.0707107 pp, t(0.95, 4) = 2.131847: the 90% interval 0.2 -/+ 0.150745
+# pp lies inside ±0.5 pp. The one-sided tests: t = (0.2 + 0.5) / 0.0707107 = 9.899 and
+# t = (0.2 - 0.5) / 0.0707107 = -4.24264; for 4 degrees of freedom P(T <= t) = 1/2 + 3/4 x
+# (1 - x^2 / 3) with x = t / sqrt(t^2 + 4), so the larger p is P(T <= -4.24264) = 0.006618.
+SMALL_DIFFERENCES = [0.001, 0.003, 0.002, 0.004, 0.000]
+
+
+def test_equivalence_two_one_sided_tests_known_answer():
+    result = paired_difference([0.8 + d for d in SMALL_DIFFERENCES], [0.8] * 5, 0.95, 0.005)
+    assert result["equivalence_low"] == pytest.approx(0.002 - 0.00150745, abs=1e-8)
+    assert result["equivalence_high"] == pytest.approx(0.002 + 0.00150745, abs=1e-8)
+    assert result["equivalence_p"] == pytest.approx(0.006618, abs=1e-6)
+    # its 95% interval excludes zero too: equivalence is said first, the number beside it
+    assert result["ci_low"] > 0 and result["finding"] == "equivalent"
+
+
+@pytest.mark.parametrize(("first", "second", "margin", "finding"), [
+    (BN, BASELINE, 0.005, "better"),          # +3 pp, 90% interval far outside ±0.5 pp
+    (BASELINE, BN, 0.005, "worse"),
+    (OTHER, BASELINE, 0.005, "not conclusive"),  # mean 0, 90% interval -/+ 0.754 pp
+    (OTHER, BASELINE, 0.01, "equivalent"),       # ... inside ±1 pp
+    ([0.8], [0.7], 0.005, "not conclusive"),     # one seed
+    ([2, 3, 4], [1, 2, 3], 2.0, "equivalent"),   # every pair 1 apart, inside ±2
+])
+def test_every_difference_is_one_of_four_findings(first, second, margin, finding):
+    assert paired_difference(first, second, 0.95, margin)["finding"] == finding
+
+
 def test_epochs_to_target_is_the_first_epoch_reaching_it():
     curves = _curves(seeds=[1, 2], a=[0.86, 0.84])
     assert epochs_to_target(curves, 0.85)["epochs"].tolist()[0] == 2
@@ -155,8 +184,32 @@ def test_verdict_says_what_is_conclusive_and_what_is_not():
     assert answers[1] == ("Where should it go? Best placement: bn_after, beyond the "
                           "seed-to-seed noise: +3.00 pp over bn_before (CI +0.56 to +5.44).")
     assert details[0].startswith("bn_after vs baseline: +3.00 pp test accuracy (95% CI +1.04")
-    assert details[0].endswith("bn_after is better.")
-    assert details[1].endswith("not conclusive, the interval includes zero.")
+    assert details[0].endswith("paired t-test p = 0.013, 5 seeds): better.")
+    assert details[1].endswith("not conclusive: the interval includes zero, and a difference "
+                               "of ±0.5 pp is not ruled out.")
+
+
+def test_two_placements_within_the_margin_are_a_toss_up_said_as_equivalent():
+    bn_before = [b - d for b, d in zip(BN, SMALL_DIFFERENCES, strict=True)]
+    comparison = _comparison(baseline=BASELINE, bn_after=BN, bn_before=bn_before)
+    pairwise = compute_pairwise_differences(comparison, STATISTICS)
+    means = comparison.groupby("variant")["test_accuracy"].mean().to_dict()
+    said = verdict(_per_variant(means), pairwise,
+                   {"baseline": False, "bn_after": True, "bn_before": True})
+    answers, details = _texts(said["answers"]), _texts(said["comparisons"])
+    assert answers[0].startswith("Does BatchNormalization help? Yes. Every variant with")
+    assert answers[1] == ("Where should it go? Best placement: a toss-up between bn_after and "
+                          "bn_before: equivalent within ±0.5 pp (+0.20 pp over bn_before "
+                          "(CI +0.00 to +0.40)).")
+    assert details[2] == ("bn_before vs bn_after: -0.20 pp test accuracy (95% CI -0.40 to -0.00 "
+                          "pp, paired t-test p = 0.047, 5 seeds): equivalent within ±0.5 pp "
+                          "(90% CI -0.35 to -0.05 pp).")
+    placements = {v: m for v, m in means.items() if v != "baseline"}
+    no_bn_effect = verdict(_per_variant(placements), pairwise[pairwise["versus"] != "baseline"],
+                           {"bn_after": False, "bn_before": True})
+    assert no_bn_effect["answers"][0]["text"] == (
+        "Does BatchNormalization help? No difference that matters: every variant with "
+        "BatchNormalization is equivalent within ±0.5 pp of every variant without it.")
 
 
 def test_verdict_with_one_seed_gives_no_evidence():
@@ -189,14 +242,14 @@ def test_the_verdict_node_gives_each_answer_with_the_numbers_it_rests_on():
     assert difference["mean_difference"] == pytest.approx(0.03)
     assert difference["ci_low"] == pytest.approx(0.03 - KNOWN_HALF_WIDTH / 100)
     assert difference["p_value"] == pytest.approx(KNOWN_P, abs=1e-6)
-    assert difference["conclusive"]
+    assert difference["conclusive"] and difference["finding"] == "better"
     assert best["question"] == "Which variant is best?"
     assert best["text"] == ("Best variant: bn, beyond the seed-to-seed noise: +3.00 pp over "
                             "baseline (CI +1.04 to +4.96).")
     assert best["differences"] == [difference]
     assert said["comparisons"] == [{"text": "bn vs baseline: +3.00 pp test accuracy (95% CI "
                                             "+1.04 to +4.96 pp, paired t-test p = 0.013, 5 "
-                                            "seeds): bn is better.",
+                                            "seeds): better.",
                                     "difference": difference}]
 
 

@@ -24,7 +24,9 @@ PAIRED_METRIC = "test_accuracy"
 SWEEP_COLUMNS = {f"{m}_{s}": (m, s) for m in ("final_val_accuracy", "test_accuracy")
                  for s in ("mean", "ci_low", "ci_high")}  # sweep table column: (metric, statistic)
 DIFFERENCE_COLUMNS = ["n", "diverged", "mean_difference", "sd", "ci_low", "ci_high",
-                      "confidence", "t_statistic", "p_value", "test"]
+                      "confidence", "t_statistic", "p_value", "test", "equivalence_margin",
+                      "equivalence_low", "equivalence_high", "equivalence_p", "finding"]
+FINDINGS = ("equivalent", "better", "worse", "not conclusive")  # of ``first - second``
 
 
 def mean_interval(values: Sequence[float], confidence: float) -> dict[str, float]:
@@ -41,20 +43,40 @@ def mean_interval(values: Sequence[float], confidence: float) -> dict[str, float
 
 
 def paired_difference(first: Sequence[float], second: Sequence[float],
-                      confidence: float) -> dict[str, float]:
-    """``mean_interval`` of ``first - second`` and the two-sided paired t-test."""
+                      confidence: float, margin: float = NAN) -> dict[str, Any]:
+    """``mean_interval`` of ``first - second``, the two-sided paired t-test, and the
+    equivalence test within ``±margin`` (TOST: two one-sided t-tests at α = 1 - confidence
+    each, equivalent when the 1 - 2α interval lies inside the margin), in one word:
+    ``equivalent``, else ``better`` / ``worse`` when the interval excludes zero, else ``not
+    conclusive``."""
     differences = np.asarray(first, dtype=np.float64) - np.asarray(second, dtype=np.float64)
     result = mean_interval(differences.tolist(), confidence)
     n, mean, sd = result["n"], result["mean"], result["sd"]
+    low = high = equivalence_p = NAN
     if n < MIN_FOR_SPREAD:
         t_statistic, p_value = NAN, NAN
     elif sd == 0:  # every pair differs by the same amount
         t_statistic = NAN if mean == 0 else math.copysign(math.inf, mean)
         p_value = 1.0 if mean == 0 else 0.0
+        low = high = mean
+        equivalence_p = 0.0 if abs(mean) < margin else 1.0
     else:
-        t_statistic = mean / (sd / math.sqrt(n))
+        se = sd / math.sqrt(n)
+        t_statistic = mean / se
         p_value = float(2 * stats.t.sf(abs(t_statistic), n - 1))
-    return {**result, "t_statistic": float(t_statistic), "p_value": p_value}
+        half_width = float(stats.t.ppf(confidence, n - 1)) * se  # the 1 - 2α interval
+        low, high = mean - half_width, mean + half_width
+        equivalence_p = float(max(stats.t.sf((mean + margin) / se, n - 1),
+                                  stats.t.cdf((mean - margin) / se, n - 1)))
+    if equivalence_p < 1 - confidence:
+        finding = "equivalent"
+    elif result["ci_low"] > 0 or result["ci_high"] < 0:
+        finding = "better" if mean > 0 else "worse"
+    else:
+        finding = "not conclusive"
+    return {**result, "t_statistic": float(t_statistic), "p_value": p_value,
+            "equivalence_margin": margin, "equivalence_low": low, "equivalence_high": high,
+            "equivalence_p": equivalence_p, "finding": finding}
 
 
 def groups(table: pd.DataFrame, keys: Sequence[str]) -> list[tuple[tuple, pd.DataFrame]]:
@@ -104,13 +126,16 @@ def compute_variant_statistics(
     return pd.DataFrame(rows)
 
 
-def paired(runs: pd.DataFrame, versus: pd.DataFrame, confidence: float) -> dict[str, Any]:
+def paired(runs: pd.DataFrame, versus: pd.DataFrame,
+           statistics: StatisticsParams) -> dict[str, Any]:
     """``runs - versus`` in test accuracy over the seeds both trained (others: diverged)."""
+    confidence = statistics.confidence
     both = pd.concat([table[PAIRED_METRIC].where(~table["diverged"].astype(bool))
                       .set_axis(table["seed"]) for table in (runs, versus)],
                      axis=1, join="inner")
     pairs = both.dropna()
-    result = paired_difference(pairs.iloc[:, 0].tolist(), pairs.iloc[:, 1].tolist(), confidence)
+    result = paired_difference(pairs.iloc[:, 0].tolist(), pairs.iloc[:, 1].tolist(),
+                               confidence, statistics.equivalence_margin_pp / 100)
     return {"metric": PAIRED_METRIC, "diverged": len(both) - len(pairs), **result,
             "mean_difference": result["mean"], "confidence": confidence,
             "test": "paired t-test, two-sided"}
@@ -125,8 +150,8 @@ def compute_pairwise_differences(
     for key, table in groups(comparison_table, grid_keys):
         by_variant = {variant: runs for (variant,), runs in groups(table, ["variant"])}
         rows += [{**dict(zip(grid_keys, key, strict=True)), "variant": variant,
-                  "versus": versus, **paired(by_variant[variant], by_variant[versus],
-                                             statistics.confidence)}
+                  "versus": versus,
+                  **paired(by_variant[variant], by_variant[versus], statistics)}
                  for versus, variant in itertools.combinations(by_variant, 2)]
     return pd.DataFrame(rows, columns=[*grid_keys, "metric", "variant", "versus",
                                        *DIFFERENCE_COLUMNS])
@@ -180,7 +205,7 @@ def compare_best_settings(
                 & at_setting(comparison_table, setting)])
     rows = [{"variant": variant, "variant_setting": at_best[variant][0], "versus": versus,
              "versus_setting": at_best[versus][0],
-             **paired(at_best[variant][1], at_best[versus][1], statistics.confidence)}
+             **paired(at_best[variant][1], at_best[versus][1], statistics)}
             for versus, variant in itertools.combinations(at_best, 2)]
     return pd.DataFrame(rows, columns=["metric", "variant", "variant_setting", "versus",
                                        "versus_setting", *DIFFERENCE_COLUMNS])

@@ -118,6 +118,9 @@ def _differences(pairwise: pd.DataFrame, confidence: float,
                                                           pairwise["ci_high"], strict=True)],
         "p (paired t-test)": [f"{p:.2g}" if math.isfinite(p) else "–"
                               for p in pairwise["p_value"]],
+        "finding": [f"equivalent within ±{100 * margin:g} pp" if finding == "equivalent"
+                    else finding for finding, margin in zip(
+                        pairwise["finding"], pairwise["equivalence_margin"], strict=True)],
     })
 
 

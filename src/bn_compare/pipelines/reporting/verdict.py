@@ -1,7 +1,9 @@
 """The verdict in plain language, from the differences in test accuracy: the answers, every
-comparison in words and the numbers behind them (the ``verdict`` dataset, JSON). A
-difference is conclusive when its confidence interval excludes zero (no correction for
-multiple comparisons); a variant whose every run diverged loses to any that trained."""
+comparison in words and the numbers behind them (the ``verdict`` dataset, JSON). Each
+difference is one of four findings (``nodes.paired_difference``): *equivalent* within the
+margin (TOST), else *better* or *worse* when its confidence interval excludes zero (no
+correction for multiple comparisons), else *not conclusive*; a variant whose every run
+diverged loses to any that trained."""
 
 from __future__ import annotations
 
@@ -45,6 +47,10 @@ class Difference:
     ci_high: float
     p_value: float
     confidence: float
+    finding: str  # of first - second: equivalent, better, worse, not conclusive
+    margin: float  # of equivalence, a fraction
+    equivalence_low: float  # the 1 - 2α interval the equivalence test uses
+    equivalence_high: float
     settings: dict[str, str] | None  # at the best settings: each variant's
 
     @property
@@ -67,10 +73,17 @@ class Difference:
         if not self.has_interval:
             return text + " (one seed: no interval, no test)."
         text += (f" ({self.confidence:.0%} CI {pp_interval(self.ci_low, self.ci_high)} pp, "
-                 f"paired t-test p = {self.p_value:.2g}, {self.n} seeds)")
-        if not self.conclusive:
-            return text + ": not conclusive, the interval includes zero."
-        return text + f": {self.first if self.mean_difference > 0 else self.second} is better."
+                 f"paired t-test p = {self.p_value:.2g}, {self.n} seeds): ")
+        if self.finding == "equivalent":
+            return text + (f"{self.equivalent_within()} ({2 * self.confidence - 1:.0%} CI "
+                           f"{pp_interval(self.equivalence_low, self.equivalence_high)} pp).")
+        if self.finding == "not conclusive":
+            return text + (f"not conclusive: the interval includes zero, and a difference of "
+                           f"±{100 * self.margin:g} pp is not ruled out.")
+        return text + f"{self.finding}."
+
+    def equivalent_within(self) -> str:
+        return f"equivalent within ±{100 * self.margin:g} pp"
 
 
 def difference(pairwise: pd.DataFrame, first: str, second: str) -> Difference:
@@ -80,11 +93,16 @@ def difference(pairwise: pd.DataFrame, first: str, second: str) -> Difference:
         if len(rows):
             r = rows.iloc[0]
             low, high = sorted((sign * float(r["ci_low"]), sign * float(r["ci_high"])))
+            equivalence = sorted((sign * float(r["equivalence_low"]),
+                                  sign * float(r["equivalence_high"])))
+            finding = {"better": "worse", "worse": "better"}.get(r["finding"], r["finding"]) \
+                if sign < 0 else r["finding"]
             settings = ({a: r["variant_setting"], b: r["versus_setting"]}
                         if "variant_setting" in r else None)
             return Difference(first, second, int(r["n"]), int(r["diverged"]),
                               sign * float(r["mean_difference"]), low, high,
-                              float(r["p_value"]), float(r["confidence"]), settings)
+                              float(r["p_value"]), float(r["confidence"]), finding,
+                              float(r["equivalence_margin"]), *equivalence, settings)
     raise KeyError(f"no pairwise difference between {first} and {second}")
 
 
@@ -216,15 +234,22 @@ def _best_against(best: str, others: list[str], pairwise: pd.DataFrame,
             f"(CI {pp_interval(d.ci_low, d.ci_high)})" if d.has_interval
             else "(too few runs for an interval)") for d in differences)
 
+    better = [d for d in differences if d.finding == "better"]
+    equivalent = [d for d in differences if d.finding == "equivalent"]
     if all(d.n + d.diverged < MIN_FOR_SPREAD for d in differences):
         text = (f"no evidence from one seed per variant. {best} has the highest test "
                 f"accuracy, but without an interval the ranking may change with the seed.")
-    elif all(d.conclusive and d.mean_difference > 0 for d in differences):
+    elif len(better) == len(differences):
         text = f"{best}, beyond the seed-to-seed noise: {margins(differences)}."
+    elif len(better) + len(equivalent) == len(differences):
+        text = (f"a toss-up between {best} and {', '.join(d.second for d in equivalent)}: "
+                f"{equivalent[0].equivalent_within()} ({margins(equivalent)})" + (
+                    f"; better than {', '.join(d.second for d in better)}, beyond the "
+                    f"seed-to-seed noise: {margins(better)}." if better else "."))
     else:
         text = (f"not conclusive. {best} has the highest mean test accuracy, but its lead is "
                 f"within the seed-to-seed noise: "
-                f"{margins([d for d in differences if not d.conclusive])}.")
+                f"{margins([d for d in differences if d.finding != 'better'])}.")
     return text + (f" {lost}: every run diverged." if lost else ""), differences
 
 
@@ -254,14 +279,16 @@ def _helps(with_bn: list[str], without_bn: list[str], pairwise: pd.DataFrame,
                 f"{', '.join(bn or plain)} trained."), []
     differences = [difference(pairwise, b, p) for b in bn for p in plain]
     differences = [d for d in differences if d.n > 0] or differences
-    helped = [d for d in differences if d.conclusive and d.mean_difference > 0]
+    helped = [d for d in differences if d.finding == "better"]
     if not differences[0].has_interval:
         text = ("cannot be said from the accuracies: fewer than two seeds trained on both "
                 "sides without diverging." if differences[0].diverged else
                 "cannot be said from one seed per variant: the differences below are "
                 "single runs, comparable with the spread between reruns.")
-    elif len(helped) == len(differences) or all(d.conclusive and d.mean_difference < 0
-                                                for d in differences):
+    elif all(d.finding == "equivalent" for d in differences):
+        text = (f"No difference that matters: every variant with BatchNormalization is "
+                f"{differences[0].equivalent_within()} of every variant without it.")
+    elif len(helped) == len(differences) or all(d.finding == "worse" for d in differences):
         text = (f"{'Yes' if helped else 'No'}. Every variant with BatchNormalization has a "
                 f"{'higher' if helped else 'lower'} test accuracy than every variant without "
                 f"it, beyond the seed-to-seed noise.")
