@@ -96,6 +96,17 @@ def _with(parameters, path, value):
         (("grid", "optimizer"), ["Adam.1", "Adamp1"],
          "grid: must give each point a namespace of its own, but optimizer_Adamp1 would be "
          "shared (spell the values apart), got "),
+        # a grid of blocks
+        (("grid",), [{"learning_rate": [0.1]}, {"learning_rate": [0.1, -1]}],
+         "grid[1].learning_rate[1]: must be > 0, got -1"),
+        (("grid",), [{"learning_rate": [0.1]}, {"momentum": [0.9]}],
+         f"grid[1].momentum: cannot be gridded; the training keys that change the experiment "
+         f"are {GRIDDABLE}"),
+        (("grid",), [{"learning_rate": [0.1], "optimizer": ["SGD"]}, {"learning_rate": [0.1]}],
+         "grid: must vary the same keys in every block, but block 0 varies learning_rate, "
+         "optimizer; block 1 varies learning_rate, got "),
+        (("grid",), [], "grid: must not be empty, got []"),
+        (("grid",), 0.1, "grid: must be a mapping of parameters, got 0.1"),
     ],
 )
 def test_each_problem_names_the_parameter_the_requirement_and_the_value(

@@ -60,6 +60,24 @@ def test_names_stay_when_the_grid_grows(base_parameters):
     assert {r.namespace for r in small.runs} <= {r.namespace for r in grown.runs}
 
 
+def test_a_list_of_blocks_is_the_union_of_their_products(base_parameters):
+    """A learning-rate range per optimizer: not one cartesian product."""
+    matrix = RunMatrix.from_parameters(ProjectParameters.checked({**base_parameters, "grid": [
+        {"optimizer": ["SGD"], "learning_rate": [0.01, 0.1]},
+        {"optimizer": ["Adam"], "learning_rate": [0.0001, 0.001, 0.01]},
+        {"optimizer": ["SGD"], "learning_rate": [0.1]},  # a point already there: once
+    ]}))
+    assert matrix.grid_keys == ("learning_rate", "optimizer")
+    assert [point.name for point in matrix.points] == [
+        "learning_rate_0p01__optimizer_SGD", "learning_rate_0p1__optimizer_SGD",
+        "learning_rate_0p0001__optimizer_Adam", "learning_rate_0p001__optimizer_Adam",
+        "learning_rate_0p01__optimizer_Adam"]
+    assert len(matrix.runs) == 3 * 5 and matrix.is_sweep
+    # the names are those the same points have in a single product
+    product = _matrix(base_parameters, learning_rate=[0.01], optimizer=["SGD", "Adam"])
+    assert {p.name for p in product.points} <= {p.name for p in matrix.points}
+
+
 @pytest.mark.parametrize(("value", "name"), [
     (0.001, "0p001"), (1.0, "1"), (1e-05, "1em05"), (32, "32"), ("Adam", "Adam"),
     (True, "true"), ("sparse_categorical_crossentropy", "sparse_categorical_crossentropy"),

@@ -20,6 +20,8 @@ def _params(base_parameters, **sections):
         ({"training": {"optimizer": "SGDD"}}, "training.optimizer: 'SGDD' is not a Keras optimizer"),
         ({"training": {"loss": "crossentropy_x"}}, "training.loss: 'crossentropy_x' is not a Keras loss"),
         ({"grid": {"optimizer": ["SGD", "Adamm"]}}, "grid.optimizer[1]: 'Adamm' is not a Keras optimizer"),
+        ({"grid": [{"optimizer": ["SGD"]}, {"optimizer": ["Adamm"]}]},
+         "grid[1].optimizer[0]: 'Adamm' is not a Keras optimizer"),
         ({"variants": {"v": {"layers": [{"class_name": "Flatten"},
                                         {"class_name": "Dense", "units": "many"}]}}},
          "variants.v.layers[1] (Dense)"),

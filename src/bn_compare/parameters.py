@@ -12,11 +12,13 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     PositiveFloat,
     PositiveInt,
     Strict,
     StrictBool,
+    Tag,
     ValidationError,
 )
 from pydantic_core import ErrorDetails
@@ -58,7 +60,16 @@ def _includes_accuracy(metrics: tuple[str, ...]) -> tuple[str, ...]:
     return metrics
 
 
-def _one_namespace_per_point(grid: GridParams) -> GridParams:
+def _grid_form(value: Any) -> str:  # the tags are left out of error paths, as "[key]" is
+    return "[grid blocks]" if isinstance(value, list | tuple) else "[one grid]"
+
+
+def _one_namespace_per_point(grid: GridParams | tuple[GridParams, ...]) -> Any:
+    blocks = grid if isinstance(grid, tuple) else (grid,)
+    varied = [[key for key in GRIDDABLE_KEYS if getattr(block, key)] for block in blocks]
+    if any(keys != varied[0] for keys in varied):
+        raise ValueError("must vary the same keys in every block, but " + "; ".join(
+            f"block {i} varies {', '.join(keys) or 'nothing'}" for i, keys in enumerate(varied)))
     names = [point.name for point in grid_points(grid)]
     shared = sorted({name for name in names if names.count(name) > 1})
     if shared:
@@ -165,7 +176,12 @@ class ProjectParameters(Section):
     statistics: StatisticsParams = StatisticsParams()
     variants: Annotated[dict[Annotated[str, AfterValidator(_variant_name)], VariantParams],
                         Field(min_length=1)]
-    grid: Annotated[GridParams, AfterValidator(_one_namespace_per_point)] = GridParams()
+    # one cartesian product, or a list of blocks, each one, whose union is the grid
+    grid: Annotated[Annotated[GridParams, Tag("[one grid]")]
+                    | Annotated[tuple[GridParams, ...], Field(min_length=1),
+                                Tag("[grid blocks]")],
+                    Discriminator(_grid_form),
+                    AfterValidator(_one_namespace_per_point)] = GridParams()
     tracking: TrackingParams = TrackingParams()
 
     @classmethod
@@ -200,10 +216,11 @@ REQUIREMENTS = {
 
 def _problem(error: ErrorDetails) -> str:
     """``<dotted.path>: <what is wrong>, got <value>``."""
-    location = tuple(part for part in error["loc"] if part != "[key]")  # a mapping's key
+    # "[key]": a mapping's key; "[one grid]", "[grid blocks]": the forms of grid
+    location = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("[")))
     path, parent = _path(location), _path(location[:-1])
     kind, ctx = error["type"], error.get("ctx", {})
-    if kind == "extra_forbidden" and parent == "grid":
+    if kind == "extra_forbidden" and location[0] == "grid":
         return (f"{path}: cannot be gridded; the training keys that change the experiment "
                 f"are {', '.join(GRIDDABLE_KEYS)}")
     if kind == "extra_forbidden":

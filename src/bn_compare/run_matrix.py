@@ -63,11 +63,15 @@ class GridPoint:
         return ", ".join(f"{key}={value_label(value)}" for key, value in self.settings)
 
 
-def grid_points(grid: GridParams) -> tuple[GridPoint, ...]:
-    """The cartesian product of the gridded keys' values; one empty point for no grid."""
-    axes = {key: values for key in GRIDDABLE_KEYS if (values := getattr(grid, key))}
-    return tuple(GridPoint(tuple(zip(axes, values, strict=True)))
-                 for values in itertools.product(*axes.values()))
+def grid_points(grid: GridParams | tuple[GridParams, ...]) -> tuple[GridPoint, ...]:
+    """The cartesian product of the gridded keys' values, or for a list of blocks the union
+    of theirs in order (each point once); one empty point for no grid."""
+    points: dict[GridPoint, None] = {}
+    for block in grid if isinstance(grid, tuple) else (grid,):
+        axes = {key: values for key in GRIDDABLE_KEYS if (values := getattr(block, key))}
+        points.update((GridPoint(tuple(zip(axes, values, strict=True))), None)
+                      for values in itertools.product(*axes.values()))
+    return tuple(points)
 
 
 @dataclass(frozen=True)

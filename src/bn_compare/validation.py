@@ -17,8 +17,11 @@ from bn_compare.tf_runtime import keras
 def _names(params: ProjectParameters, key: str) -> list[tuple[str, Any]]:
     """(path, value) of every value ``training.<key>`` takes in the run."""
     values = [(f"training.{key}", getattr(params.training, key))]
-    axis = getattr(params.grid, key)
-    return values + [(f"grid.{key}[{i}]", value) for i, value in enumerate(axis or ())]
+    blocks = params.grid if isinstance(params.grid, tuple) else (params.grid,)
+    for b, block in enumerate(blocks):
+        where = f"grid[{b}]" if isinstance(params.grid, tuple) else "grid"
+        values += [(f"{where}.{key}[{i}]", v) for i, v in enumerate(getattr(block, key) or ())]
+    return values
 
 
 def check_keras_names(params: ProjectParameters) -> list[str]:

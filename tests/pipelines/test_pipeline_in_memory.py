@@ -96,7 +96,7 @@ def small_parameters(base_parameters, variants=None, **sections) -> dict:
     only ``variants`` if given."""
     raw = {**base_parameters, "data": {**base_parameters["data"], **SMALL}}
     for key, values in sections.items():
-        raw[key] = {**raw.get(key, {}), **values}
+        raw[key] = values if isinstance(values, list) else {**raw.get(key, {}), **values}
     if variants is not None:
         raw["variants"] = {name: base_parameters["variants"][name] for name in variants}
     return raw
@@ -168,15 +168,22 @@ def test_each_seeds_numbers_do_not_depend_on_the_other_seeds(base_parameters, tw
         alone.load("comparison_table")[columns], check_exact=True)
 
 
-def test_a_grid_with_an_absurd_learning_rate_reports_the_divergence(base_parameters):
+def test_a_grid_of_blocks_with_an_absurd_learning_rate_reports_the_divergence(
+        base_parameters):
+    """Two blocks (a learning-rate range per optimizer), one learning rate absurd."""
     catalog = run_in_memory(base_parameters, variants=["baseline", "bn_after_activation"],
-                            training={"epochs": 2}, grid={"learning_rate": [0.05, 1e4]})
+                            training={"epochs": 2}, grid=[
+                                {"optimizer": ["SGD"], "learning_rate": [0.05, 1e4]},
+                                {"optimizer": ["Adam"], "learning_rate": [0.001]}])
     table = catalog.load("comparison_table")
+    assert list(table.columns[:4]) == ["variant", "learning_rate", "optimizer", "seed"]
+    assert len(table) == 2 * 3 and len(catalog.load("sweep_table")) == 2 * 3
     assert table.loc[table["learning_rate"] == 1e4, "diverged"].all()
-    assert not table.loc[table["learning_rate"] == 0.05, "diverged"].any()
+    assert not table.loc[table["learning_rate"] != 1e4, "diverged"].any()
     best = catalog.load("best_settings")
-    assert (best["learning_rate"] == 0.05).all()
-    assert "diverged at learning_rate 10000 (1 of 1 runs)" in catalog.load("report")
+    assert set(best["learning_rate"]) <= {0.05, 0.001}
+    assert "diverged at learning_rate=10000, optimizer=SGD (1 of 1 runs)" in catalog.load(
+        "report")
 
 
 def test_threads_give_the_numbers_of_one_node_at_a_time(base_parameters, two_seeds):

@@ -38,6 +38,7 @@ OTHER = [b + d for b, d in zip(BASELINE, [0.01, -0.01, 0.005, -0.005, 0.0], stri
 KNOWN_HALF_WIDTH = 2.7764451051977987 * math.sqrt(2.5) / math.sqrt(5)
 KNOWN_T = 3 / math.sqrt(0.5)
 KNOWN_P = 0.013236
+BN_LAYER = ("BatchNormalization",)  # what a variant normalizes with (``verdict``)
 
 
 def _comparison(seeds=SEEDS, **accuracies):
@@ -172,12 +173,18 @@ def _per_variant(means, diverged=None):
                           "runs": counts[v][1]} for v, mean in means.items()])
 
 
-def test_verdict_says_what_is_conclusive_and_what_is_not():
-    comparison = _comparison(baseline=BASELINE, bn_after=BN, bn_before=OTHER)
+def _verdict_of(norms=None, **accuracies):
+    """``verdict`` over runs with these test accuracies per seed; ``norms``: the
+    normalization layers per variant (default: all but ``baseline`` use BN)."""
+    comparison = _comparison(**accuracies)
     pairwise = compute_pairwise_differences(comparison, STATISTICS)
     means = comparison.groupby("variant")["test_accuracy"].mean().to_dict()
-    said = verdict(_per_variant(means), pairwise,
-                   {"baseline": False, "bn_after": True, "bn_before": True})
+    norms = norms or {v: () if v == "baseline" else BN_LAYER for v in accuracies}
+    return verdict(_per_variant(means), pairwise, norms), pairwise, means
+
+
+def test_verdict_says_what_is_conclusive_and_what_is_not():
+    said, _, _ = _verdict_of(baseline=BASELINE, bn_after=BN, bn_before=OTHER)
     answers, details = _texts(said["answers"]), _texts(said["comparisons"])
     assert answers[0].startswith("Does BatchNormalization help? Not conclusively: 1 of 2")
     # bn_after - bn_before = 0, 3, 2.5, 4.5, 5 pp: mean 3, sd sqrt(3.875)
@@ -191,11 +198,7 @@ def test_verdict_says_what_is_conclusive_and_what_is_not():
 
 def test_two_placements_within_the_margin_are_a_toss_up_said_as_equivalent():
     bn_before = [b - d for b, d in zip(BN, SMALL_DIFFERENCES, strict=True)]
-    comparison = _comparison(baseline=BASELINE, bn_after=BN, bn_before=bn_before)
-    pairwise = compute_pairwise_differences(comparison, STATISTICS)
-    means = comparison.groupby("variant")["test_accuracy"].mean().to_dict()
-    said = verdict(_per_variant(means), pairwise,
-                   {"baseline": False, "bn_after": True, "bn_before": True})
+    said, pairwise, means = _verdict_of(baseline=BASELINE, bn_after=BN, bn_before=bn_before)
     answers, details = _texts(said["answers"]), _texts(said["comparisons"])
     assert answers[0].startswith("Does BatchNormalization help? Yes. Every variant with")
     assert answers[1] == ("Where should it go? Best placement: a toss-up between bn_after and "
@@ -206,17 +209,32 @@ def test_two_placements_within_the_margin_are_a_toss_up_said_as_equivalent():
                           "(90% CI -0.35 to -0.05 pp).")
     placements = {v: m for v, m in means.items() if v != "baseline"}
     no_bn_effect = verdict(_per_variant(placements), pairwise[pairwise["versus"] != "baseline"],
-                           {"bn_after": False, "bn_before": True})
+                           {"bn_after": (), "bn_before": BN_LAYER})
     assert no_bn_effect["answers"][0]["text"] == (
         "Does BatchNormalization help? No difference that matters: every variant with "
         "BatchNormalization is equivalent within ±0.5 pp of every variant without it.")
+
+
+def test_with_layer_normalization_the_question_is_normalization_and_which_kind():
+    """A LayerNormalization variant is normalized, not one "without BN"."""
+    said, _, _ = _verdict_of(
+        {"baseline": (), "bn_after": BN_LAYER, "bn_before": BN_LAYER,
+         "layer_norm": ("LayerNormalization",)},
+        baseline=BASELINE, bn_after=BN, bn_before=OTHER, layer_norm=BN)
+    questions = [answer["question"] for answer in said["answers"]]
+    assert questions == ["Does normalization help?", "Which kind?",
+                         "Where should BatchNormalization go?", "Which variant is best?"]
+    helps = said["answers"][0]
+    assert {(d["first"], d["second"]) for d in helps["differences"]} == {
+        ("bn_after", "baseline"), ("layer_norm", "baseline"), ("bn_before", "baseline")}
+    assert helps["text"].startswith("Does normalization help? Not conclusively: 2 of 3")
 
 
 def test_verdict_with_one_seed_gives_no_evidence():
     comparison = _comparison(seeds=[42], baseline=[0.82], bn=[0.85])
     pairwise = compute_pairwise_differences(comparison, STATISTICS)
     said = verdict(_per_variant({"baseline": 0.82, "bn": 0.85}), pairwise,
-                   {"baseline": False, "bn": True})
+                   {"baseline": (), "bn": BN_LAYER})
     answers, details = _texts(said["answers"]), _texts(said["comparisons"])
     assert "cannot be said from one seed" in answers[0]
     assert details == ["bn vs baseline: +3.00 pp test accuracy (one seed: no interval, "
@@ -285,6 +303,27 @@ def _variants(names):
                 else [{"class_name": "BatchNormalization"}, *LAYERS]} for v in names}
 
 
+def test_the_architectures_section_accounts_for_renorm_and_layer_normalization():
+    from bn_compare.pipelines.reporting.report import _architectures
+
+    vectors = ("gamma", "beta", "moving_mean", "moving_variance", "moving_stddev",
+               "renorm_mean", "renorm_stddev")
+    accounting = pd.DataFrame([
+        {"variant": "norms", "layer": "batch_normalization", "class_name": "BatchNormalization",
+         "features": 30, **dict.fromkeys(vectors, 30), "total": 210, "trainable": 60,
+         "non_trainable": 150},
+        {"variant": "norms", "layer": "layer_normalization", "class_name": "LayerNormalization",
+         "features": 20, **dict.fromkeys(vectors, 0), "gamma": 20, "beta": 20, "total": 40,
+         "trainable": 40, "non_trainable": 0}])
+    section = _architectures(["norms"], {"norms": {"layers": LAYERS}}, accounting)
+    assert section["bn_lines"] == [
+        "norms: 30 normalised features x 7 = 210 BN values, 60 trainable and 150 not.",
+        "norms: 20 normalised features x 2 = 40 LayerNormalization values, 40 trainable "
+        "and 0 not."]
+    assert {"class_name", "renorm_mean"} <= set(section["bn_table"].columns)
+    assert section["other_norms"]
+
+
 def _png(figure):
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100)
@@ -344,7 +383,7 @@ def test_verdict_counts_diverged_runs_as_instability_not_as_accuracy():
     assert (pairwise.iloc[0]["n"], pairwise.iloc[0]["diverged"]) == (1, 2)
     said = verdict(_per_variant({"baseline": 0.80, "bn": 0.85},
                                 {"baseline": (2, 3), "bn": (0, 3)}),
-                   pairwise, {"baseline": False, "bn": True})
+                   pairwise, {"baseline": (), "bn": BN_LAYER})
     answers, details = _texts(said["answers"]), _texts(said["comparisons"])
     assert answers[0] == (
         "Does BatchNormalization help? cannot be said from the accuracies: fewer than two "

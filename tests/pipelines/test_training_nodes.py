@@ -51,6 +51,22 @@ def test_parameter_accounting_of_bn_after_activation(base_parameters, training):
     assert table.loc[table["class_name"] == "Dense", "total"].tolist() == [235500, 30100, 1010]
 
 
+def test_accounting_knows_renorm_and_layer_normalization(training):
+    """BN with renorm: 4 + 3 vectors per feature (moving_stddev, renorm_mean and
+    renorm_stddev, none trainable); LayerNormalization: gamma and beta only."""
+    layers = [{"class_name": "Flatten"}, {"class_name": "Dense", "units": 30},
+              {"class_name": "BatchNormalization", "renorm": True},
+              {"class_name": "Dense", "units": 20}, {"class_name": "LayerNormalization"},
+              {"class_name": "Dense", "units": 10, "activation": "softmax"}]
+    table = account_parameters(build_model(layers, DATA, training, seed=42)).set_index(
+        "class_name")
+    renorm, layer_norm = table.loc["BatchNormalization"], table.loc["LayerNormalization"]
+    assert (renorm["features"], renorm["total"], renorm["trainable"]) == (30, 7 * 30, 2 * 30)
+    assert renorm[["moving_stddev", "renorm_mean", "renorm_stddev"]].tolist() == [30] * 3
+    assert (layer_norm["features"], layer_norm["total"], layer_norm["trainable"]) == (20, 40, 40)
+    assert layer_norm[["moving_mean", "moving_variance"]].tolist() == [0, 0]
+
+
 def test_baseline_accounting_has_no_bn_rows(base_parameters, training):
     layers = base_parameters["variants"]["baseline"]["layers"]
     table = account_parameters(build_model(layers, DATA, training, seed=42))

@@ -25,8 +25,10 @@ TABLES = ("comparison_table", "variant_statistics", "pairwise_differences", "par
 FIGURES = ("learning_curves", "test_accuracy_intervals")
 GRID_TABLES = ("sweep_table", "best_settings", "best_setting_differences")
 GRID_FIGURES = ("sweep_curves",)
-BN_COLUMNS = ["variant", "layer", "features", "gamma", "beta", "moving_mean",
-              "moving_variance", "total", "trainable", "non_trainable"]
+NORM_COLUMNS = ["variant", "layer", "class_name", "features", "gamma", "beta", "moving_mean",
+                "moving_variance", "moving_stddev", "renorm_mean", "renorm_stddev", "total",
+                "trainable", "non_trainable"]
+SHORT_NAMES = {"BatchNormalization": "BN", "LayerNormalization": "LayerNormalization"}
 
 
 @cache
@@ -90,7 +92,10 @@ def _architectures(names: list[str], variants: dict[str, Any],
                    accounting: pd.DataFrame) -> dict[str, Any]:
     counts = accounting.groupby("variant")[["total", "trainable", "non_trainable"]].sum(
     ).reindex(names, fill_value=0)
-    bn = accounting[accounting["class_name"] == "BatchNormalization"]
+    norm = accounting[accounting["class_name"].isin(SHORT_NAMES)]
+    optional = ("class_name", "moving_stddev", "renorm_mean", "renorm_stddev")
+    kept = [c for c in NORM_COLUMNS if c not in optional or (  # shown where they vary
+        c in norm and (norm[c].nunique() > 1 if c == "class_name" else norm[c].any()))]
     return {
         "table": pd.DataFrame([{
             "variant": name, "layers": " → ".join(map(_layer, variants[name]["layers"])),
@@ -98,11 +103,15 @@ def _architectures(names: list[str], variants: dict[str, Any],
             "trainable": f"{int(counts.loc[name, 'trainable']):,}",
             "non-trainable": f"{int(counts.loc[name, 'non_trainable']):,}",
         } for name in names]),
-        "bn_table": bn[BN_COLUMNS] if len(bn) else None,
-        "bn_lines": [f"{name}: {features:,} normalised features x 4 = {4 * features:,} BN "
-                     f"values, {trainable:,} trainable and {frozen:,} not."
-                     for name, (features, trainable, frozen) in bn.groupby("variant", sort=False)[
-                         ["features", "trainable", "non_trainable"]].sum().astype(int).iterrows()],
+        "bn_table": norm[kept] if len(norm) else None,
+        "other_norms": bool(len(norm)) and (norm.get("renorm_mean", norm["total"] * 0).any()
+                                            or (norm["class_name"] != "BatchNormalization").any()),
+        "bn_lines": [f"{name}: {features:,} normalised features x {total // features} = "
+                     f"{total:,} {SHORT_NAMES[kind]} values, {trainable:,} trainable and "
+                     f"{frozen:,} not." for (name, kind), (features, total, trainable, frozen)
+                     in norm.groupby(["variant", "class_name"], sort=False)[
+                         ["features", "total", "trainable", "non_trainable"]].sum().astype(int)
+                     .iterrows() if features],
     }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from bn_compare.pipelines.training.nodes import NORMALIZATION_LAYERS
 from bn_compare.run_matrix import value_label
 
 from .nodes import MIN_FOR_SPREAD, at_setting, build_sweep_table, groups, setting_label
@@ -106,9 +107,10 @@ def difference(pairwise: pd.DataFrame, first: str, second: str) -> Difference:
     raise KeyError(f"no pairwise difference between {first} and {second}")
 
 
-def uses_batch_normalization(variants: dict[str, Any]) -> dict[str, bool]:
-    """Per variant (``params:variants``), whether a layer is BatchNormalization."""
-    return {name: any(layer["class_name"] == "BatchNormalization" for layer in spec["layers"])
+def normalizations(variants: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Per variant (``params:variants``), the normalization layer classes it uses."""
+    return {name: tuple(dict.fromkeys(layer["class_name"] for layer in spec["layers"]
+                                      if layer["class_name"] in NORMALIZATION_LAYERS))
             for name, spec in variants.items()}
 
 
@@ -123,7 +125,7 @@ def write_verdict(variant_statistics: pd.DataFrame, pairwise_differences: pd.Dat
                   variants: dict[str, Any]) -> dict[str, Any]:
     """The answers and every comparison in words, with the numbers behind them."""
     return verdict(build_sweep_table(variant_statistics, ()), pairwise_differences,
-                   uses_batch_normalization(variants))
+                   normalizations(variants))
 
 
 def write_grid_verdict(  # noqa: PLR0913 (a node: one argument per dataset)
@@ -132,8 +134,8 @@ def write_grid_verdict(  # noqa: PLR0913 (a node: one argument per dataset)
     variants: dict[str, Any], *, grid_keys: Sequence[str],
 ) -> dict[str, Any]:
     """The answers at the best settings and at each point, and what each variant tolerates."""
-    uses_bn = uses_batch_normalization(variants)
-    at_best = verdict(best_settings, best_setting_differences, uses_bn,
+    norms = normalizations(variants)
+    at_best = verdict(best_settings, best_setting_differences, norms,
                       say_diverged=False)  # the divergence is said per point and in total
     first, *others = at_best["answers"]
     comparisons = [{**line, "text": f"At the best settings: {line['text']}"}
@@ -141,7 +143,7 @@ def write_grid_verdict(  # noqa: PLR0913 (a node: one argument per dataset)
     points = []
     for key, pairwise in groups(pairwise_differences, grid_keys):
         setting = dict(zip(grid_keys, key, strict=True))
-        said = verdict(sweep_table[at_setting(sweep_table, setting)], pairwise, uses_bn)
+        said = verdict(sweep_table[at_setting(sweep_table, setting)], pairwise, norms)
         label = setting_label(setting)
         points.append({"setting": setting, "answers": said["answers"], "text": f"{label}: "
                        + " ".join(answer["text"] for answer in said["answers"])})
@@ -177,8 +179,8 @@ def _tolerance(variant: str, points: pd.DataFrame, grid_keys: Sequence[str]) -> 
                         "diverged": int(r["diverged"])} for r in records]}
 
 
-def verdict(per_variant: pd.DataFrame, pairwise: pd.DataFrame, uses_bn: dict[str, bool],
-            say_diverged: bool = True) -> dict[str, Any]:
+def verdict(per_variant: pd.DataFrame, pairwise: pd.DataFrame,
+            norms: dict[str, tuple[str, ...]], say_diverged: bool = True) -> dict[str, Any]:
     """``{"answers": [{"question", "text", "means", "differences"[, "diverged"]}],
     "comparisons": [{"text", "difference"} or {"text", "variant", "diverged", "runs"}]}``
     from sweep table rows, one per variant (``test_accuracy_mean`` NaN: all diverged)."""
@@ -188,18 +190,28 @@ def verdict(per_variant: pd.DataFrame, pairwise: pd.DataFrame, uses_bn: dict[str
     failed = {v for v, mean in means.items() if not math.isfinite(mean)}
     ranked = sorted(means, reverse=True,
                     key=lambda v: (v not in failed, 0.0 if v in failed else means[v]))
-    with_bn = [v for v in ranked if uses_bn.get(v)]
-    without_bn = [v for v in ranked if not uses_bn.get(v)]
+    normalized = [v for v in ranked if norms.get(v)]
+    plain = [v for v in ranked if not norms.get(v)]
+    kinds = {kind for v in normalized for kind in norms[v]}
+    # BatchNormalization alone is named; with other kinds the question is normalization's
+    name = "BatchNormalization" if kinds == {"BatchNormalization"} else "normalization"
     answers = []  # (question, text, the variants and differences it rests on)
-    if with_bn and without_bn:
-        text, differences = _helps(with_bn, without_bn, pairwise, failed)
-        text += _stability(with_bn, without_bn, diverged, failed)
-        answers.append(("Does BatchNormalization help?",
-                        f"Does BatchNormalization help? {text}", ranked, differences))
+    if normalized and plain:
+        text, differences = _helps(normalized, plain, pairwise, failed, name)
+        text += _stability(normalized, plain, diverged, failed, name)
+        answers.append((f"Does {name} help?", f"Does {name} help? {text}", ranked,
+                        differences))
+    if len(kinds) > 1:
+        text, differences = _best_against(normalized[0], normalized[1:], pairwise, failed)
+        answers.append(("Which kind?", f"Which kind? Best normalized variant: {text}",
+                        normalized, differences))
+    with_bn = [v for v in normalized if "BatchNormalization" in norms[v]]
     if len(with_bn) > 1:
+        where = "it" if name == "BatchNormalization" else "BatchNormalization"
         text, differences = _best_against(with_bn[0], with_bn[1:], pairwise, failed)
-        answers.append(("Where should it go?", f"Where should it go? Best placement: {text}",
-                        with_bn, differences))
+        answers.append((f"Where should {where} go?",
+                        f"Where should {where} go? Best placement: {text}", with_bn,
+                        differences))
     text, differences = _best_against(ranked[0], ranked[1:], pairwise, failed)
     answers.append(("Which variant is best?", f"Best variant: {text}", ranked, differences))
     comparisons = [difference(pairwise, variant, versus) for variant, versus
@@ -254,28 +266,28 @@ def _best_against(best: str, others: list[str], pairwise: pd.DataFrame,
 
 
 def _stability(with_bn: list[str], without_bn: list[str],
-               diverged: dict[str, tuple[int, int]], failed: set[str]) -> str:
+               diverged: dict[str, tuple[int, int]], failed: set[str], name: str) -> str:
     """A sentence when some (not all: the answer says so) runs diverged on one side only."""
     plain, bn = ([v for v in side if diverged.get(v, (0, 0))[0]] for side in (without_bn, with_bn))
     for lost, other, kept_side, lost_side in ((plain, bn, "with", "without"),
                                               (bn, plain, "without", "with")):
         if lost and not other and not set(lost) <= failed:
             runs = ", ".join(f"{v} {diverged[v][0]} of {diverged[v][1]}" for v in lost)
-            return (f" Stability: every run {kept_side} BatchNormalization trained, while "
+            return (f" Stability: every run {kept_side} {name} trained, while "
                     f"runs {lost_side} it diverged ({runs}).")
     return ""
 
 
 def _helps(with_bn: list[str], without_bn: list[str], pairwise: pd.DataFrame,
-           failed: set[str]) -> tuple[str, list[Difference]]:
-    """Whether every variant with BatchNormalization beats every variant without, in words."""
+           failed: set[str], name: str) -> tuple[str, list[Difference]]:
+    """Whether every variant with ``name`` (normalization) beats every variant without."""
     bn = [v for v in with_bn if v not in failed]
     plain = [v for v in without_bn if v not in failed]
     if not bn and not plain:
         return "cannot be said: every run diverged.", []
     if not bn or not plain:
         answer, side = ("Yes", "without") if bn else ("No", "with")
-        return (f"{answer}: every run {side} BatchNormalization diverged, while "
+        return (f"{answer}: every run {side} {name} diverged, while "
                 f"{', '.join(bn or plain)} trained."), []
     differences = [difference(pairwise, b, p) for b in bn for p in plain]
     differences = [d for d in differences if d.n > 0] or differences
@@ -286,15 +298,15 @@ def _helps(with_bn: list[str], without_bn: list[str], pairwise: pd.DataFrame,
                 "cannot be said from one seed per variant: the differences below are "
                 "single runs, comparable with the spread between reruns.")
     elif all(d.finding == "equivalent" for d in differences):
-        text = (f"No difference that matters: every variant with BatchNormalization is "
+        text = (f"No difference that matters: every variant with {name} is "
                 f"{differences[0].equivalent_within()} of every variant without it.")
     elif len(helped) == len(differences) or all(d.finding == "worse" for d in differences):
-        text = (f"{'Yes' if helped else 'No'}. Every variant with BatchNormalization has a "
+        text = (f"{'Yes' if helped else 'No'}. Every variant with {name} has a "
                 f"{'higher' if helped else 'lower'} test accuracy than every variant without "
                 f"it, beyond the seed-to-seed noise.")
     else:
         text = "Not conclusively: " + (
-            f"{len(helped)} of {len(differences)} comparisons favour BatchNormalization "
+            f"{len(helped)} of {len(differences)} comparisons favour {name} "
             f"beyond the noise, the others do not (see below)." if helped else
             "no comparison shows a difference beyond the seed-to-seed noise.")
     return text, differences

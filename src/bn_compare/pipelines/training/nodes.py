@@ -18,7 +18,11 @@ logger = logging.getLogger(__name__)
 
 HISTORY_COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds",
                    "diverged", "diverged_at_epoch"]
-BN_VECTORS = ("gamma", "beta", "moving_mean", "moving_variance")
+# Per normalised feature: scale and offset (trainable), BatchNormalization's moving
+# statistics, and with ``renorm`` its three more (none of them trainable).
+NORM_VECTORS = ("gamma", "beta", "moving_mean", "moving_variance", "moving_stddev",
+                "renorm_mean", "renorm_stddev")
+NORMALIZATION_LAYERS = ("BatchNormalization", "LayerNormalization")
 
 
 def build_model(  # noqa: PLR0913 (a node: datasets, then the run's bound settings)
@@ -45,22 +49,25 @@ def _count(weights: list[Any]) -> int:
 
 
 def account_parameters(model: Any) -> pd.DataFrame:
-    """One row per layer: total, trainable and non-trainable parameter counts; for
-    BatchNormalization layers also the features and the four per-feature vectors (the
-    notebook's 4 x features, half of it trainable). Every figure is checked against
-    Keras' own counts."""
+    """One row per layer: total, trainable and non-trainable parameter counts; for the
+    normalization layers (``NORMALIZATION_LAYERS``) also the features and the per-feature
+    vectors: BatchNormalization's four (the notebook's 4 x features, half of it
+    trainable), seven with ``renorm``; LayerNormalization's two. Every figure is checked
+    against Keras' own counts."""
     rows = []
     for layer in model.layers:
         row = {"layer": layer.name, "class_name": type(layer).__name__,
                "total": _count(layer.weights), "trainable": _count(layer.trainable_weights),
                "non_trainable": _count(layer.non_trainable_weights),
-               "features": 0, **dict.fromkeys(BN_VECTORS, 0)}
-        if row["class_name"] == "BatchNormalization":
+               "features": 0, **dict.fromkeys(NORM_VECTORS, 0)}
+        if row["class_name"] in NORMALIZATION_LAYERS:
             vectors = {w.path.rsplit("/", 1)[-1]: _count([w]) for w in layer.weights}
-            row["features"] = int(layer.moving_mean.shape[-1])
-            row.update({name: vectors.get(name, 0) for name in BN_VECTORS})
-            expected_total = row["features"] * (2 + int(layer.center) + int(layer.scale))
-            _check(row["total"] == expected_total == sum(vectors.values()), layer, row)
+            row["features"] = int(layer.output.shape[-1])
+            row.update({name: vectors.get(name, 0) for name in NORM_VECTORS})
+            per_feature = int(layer.center) + int(layer.scale) + (
+                2 + 3 * int(layer.renorm) if row["class_name"] == "BatchNormalization" else 0)
+            _check(row["total"] == row["features"] * per_feature == sum(vectors.values()),
+                   layer, row)
             _check(row["trainable"] == row["gamma"] + row["beta"], layer, row)
         _check(row["total"] == layer.count_params(), layer, row)
         rows.append(row)
