@@ -1,0 +1,31 @@
+"""The environments the project ships (conf/<env>), as Kedro merges them over conf/base:
+each is valid, every variant builds with Keras, and it holds the trainings its header
+says. (Running them: a grid at smoke size, tests/pipelines/test_grid_run.py.)"""
+
+import pytest
+
+from bn_compare import settings
+from bn_compare.parameters import ProjectParameters
+from bn_compare.run_matrix import RunMatrix
+from bn_compare.validation import keras_problems
+from tests.conftest import PROJECT_ROOT
+
+
+@pytest.mark.parametrize(("env", "variants", "points", "seeds"), [
+    ("smoke", 3, 1, 1),
+    ("seeds", 3, 1, 5),
+    ("lr_sweep", 3, 7, 3),
+    ("optimizer_sweep", 3, 10, 3),
+    ("batch_sweep", 3, 12, 3),
+    ("normalizers", 7, 3, 3),
+])
+def test_each_shipped_environment_is_valid_and_as_large_as_it_says(env, variants, points,
+                                                                   seeds):
+    loader = settings.CONFIG_LOADER_CLASS(conf_source=str(PROJECT_ROOT / "conf"), env=env,
+                                          **settings.CONFIG_LOADER_ARGS)
+    parameters = ProjectParameters.checked(loader["parameters"])
+    assert keras_problems(parameters) == []
+    matrix = RunMatrix.from_parameters(parameters)
+    assert (len(matrix.variants), len(matrix.points), len(matrix.seeds)) == (
+        variants, points, seeds)
+    assert len(matrix.runs) == variants * points * seeds
