@@ -60,7 +60,8 @@ def test_the_default_runner_is_the_projects_and_kedros_command_keeps_its_own():
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--env=doesnotexist"], "Error: --env=doesnotexist: no such environment (no folder "
-                             "conf/doesnotexist); the environments: base, local, "),
+                             "conf/doesnotexist); the environments: base, batch_sweep, "
+                             "local, lr_sweep, normalizers, optimizer_sweep, seeds, smoke."),
     (["--runner=Sequential"], "Error: --runner=Sequential: no such runner; use "
                               "bn_compare.runner.ThreadRunner (the default), "),
     (["--pipelines=compar"], "Error: --pipelines=compar: no such pipeline; the pipelines: "

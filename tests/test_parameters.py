@@ -96,6 +96,13 @@ def _with(parameters, path, value):
         (("grid", "optimizer"), ["Adam.1", "Adamp1"],
          "grid: must give each point a namespace of its own, but optimizer_Adamp1 would be "
          "shared (spell the values apart), got "),
+        # the confirmation of a grid
+        (("confirm", "seeds"), [1000, 42],
+         "confirm.seeds: must be fresh seeds, not also in training.seeds (the grid's runs "
+         "choose the best settings; fresh seeds confirm them), but training.seeds holds 42 too"),
+        (("confirm", "per"), ["batch_size"],
+         "confirm.per: must name keys of the grid (no grid), got batch_size"),
+        (("confirm", "per"), ["momentum"], "confirm.per[0]: must be one of 'learning_rate'"),
         # a grid of blocks
         (("grid",), [{"learning_rate": [0.1]}, {"learning_rate": [0.1, -1]}],
          "grid[1].learning_rate[1]: must be > 0, got -1"),

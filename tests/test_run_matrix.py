@@ -78,6 +78,25 @@ def test_a_list_of_blocks_is_the_union_of_their_products(base_parameters):
     assert {p.name for p in product.points} <= {p.name for p in matrix.points}
 
 
+def test_a_grid_is_confirmed_per_variant_with_fresh_seeds(base_parameters):
+    grid = {"learning_rate": [0.1, 0.01], "batch_size": [32, 128]}
+    matrix = RunMatrix.from_parameters(ProjectParameters.checked({
+        **base_parameters, "grid": grid, "confirm": {"seeds": [1000, 1001]}}))
+    assert [run.namespace for run in matrix.confirmations][:2] == [
+        "baseline.confirm.seed_1000", "baseline.confirm.seed_1001"]
+    assert len(matrix.confirmations) == 3 * 2 and matrix.trainings[-1].confirms
+    assert matrix.confirmations[0].description == "baseline at its best, seed 1000"
+    per = RunMatrix.from_parameters(ProjectParameters.checked({
+        **base_parameters, "grid": grid, "confirm": {"seeds": [1000], "per": ["batch_size"]}}))
+    assert [run.namespace for run in per.confirmations][:2] == [
+        "baseline.confirm__batch_size_32.seed_1000", "baseline.confirm__batch_size_128.seed_1000"]
+    assert per.confirmations[1].point.overrides == {"batch_size": 128}
+    # none without a grid of several points, nor with confirm.seeds: []
+    assert _matrix(base_parameters, learning_rate=[0.1]).confirmations == ()
+    assert RunMatrix.from_parameters(ProjectParameters.checked({
+        **base_parameters, "grid": grid, "confirm": {"seeds": []}})).confirmations == ()
+
+
 @pytest.mark.parametrize(("value", "name"), [
     (0.001, "0p001"), (1.0, "1"), (1e-05, "1em05"), (32, "32"), ("Adam", "Adam"),
     (True, "true"), ("sparse_categorical_crossentropy", "sparse_categorical_crossentropy"),

@@ -11,16 +11,16 @@ from bn_compare.validation import keras_problems
 from tests.conftest import PROJECT_ROOT
 
 
-@pytest.mark.parametrize(("env", "variants", "points", "seeds"), [
-    ("smoke", 3, 1, 1),
-    ("seeds", 3, 1, 5),
-    ("lr_sweep", 3, 7, 3),
-    ("optimizer_sweep", 3, 10, 3),
-    ("batch_sweep", 3, 12, 3),
-    ("normalizers", 7, 3, 3),
+@pytest.mark.parametrize(("env", "variants", "points", "seeds", "confirmations"), [
+    ("smoke", 3, 1, 1, 0),
+    ("seeds", 3, 1, 5, 0),
+    ("lr_sweep", 3, 7, 3, 30),
+    ("optimizer_sweep", 3, 10, 3, 30),
+    ("batch_sweep", 3, 12, 3, 120),  # a best per batch size
+    ("normalizers", 7, 3, 3, 70),
 ])
-def test_each_shipped_environment_is_valid_and_as_large_as_it_says(env, variants, points,
-                                                                   seeds):
+def test_each_shipped_environment_is_valid_and_as_large_as_it_says(  # noqa: PLR0913
+        env, variants, points, seeds, confirmations):
     loader = settings.CONFIG_LOADER_CLASS(conf_source=str(PROJECT_ROOT / "conf"), env=env,
                                           **settings.CONFIG_LOADER_ARGS)
     parameters = ProjectParameters.checked(loader["parameters"])
@@ -29,3 +29,4 @@ def test_each_shipped_environment_is_valid_and_as_large_as_it_says(env, variants
     assert (len(matrix.variants), len(matrix.points), len(matrix.seeds)) == (
         variants, points, seeds)
     assert len(matrix.runs) == variants * points * seeds
+    assert len(matrix.confirmations) == confirmations

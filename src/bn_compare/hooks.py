@@ -80,7 +80,8 @@ class InputCheckHook:
 
 
 def training_cost(run: Run, parameters: ProjectParameters) -> float:
-    """A training's work in steps, to weigh how much of a run is done."""
+    """A training's work in steps, to weigh how much of a run is done (a confirmation's
+    chosen setting is not known yet: its settings outside the grid)."""
     training = parameters.training.at(run.point.overrides)
     steps = math.ceil(parameters.data.split_sizes["train"] / training.batch_size)
     return float(training.epochs * steps)
@@ -106,7 +107,7 @@ class ProgressHook:
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any,
                             catalog: Any) -> None:
-        runs = {f"{run.namespace}.train_model": run for run in self._matrix.runs}
+        runs = {f"{run.namespace}.train_model": run for run in self._matrix.trainings}
         nodes = [n for n in pipeline.nodes if n.name in runs]
         if run_params.get("only_missing_outputs"):  # Kedro's rule, for file outputs
             nodes = [n for n in nodes if not all(catalog.exists(o) for o in n.outputs)]

@@ -6,7 +6,7 @@ typed sections through ``params:`` inputs. Checks that need Keras: ``validation`
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -20,6 +20,7 @@ from pydantic import (
     StrictBool,
     Tag,
     ValidationError,
+    model_validator,
 )
 from pydantic_core import ErrorDetails
 
@@ -168,6 +169,18 @@ class GridParams(Section):
     loss: Distinct[Name] | None = None
 
 
+GridKey = Literal[GRIDDABLE_KEYS]
+
+
+class ConfirmParams(Section):
+    """A grid's confirmation: each variant retrained at its best setting (chosen on the
+    grid's validation accuracy) with fresh seeds, whose runs alone give the verdict at the
+    best settings. ``seeds: []`` turns it off; ``per``: grid keys with a best per value."""
+
+    seeds: Annotated[tuple[Seed, ...], AfterValidator(_each_once)] = tuple(range(1000, 1010))
+    per: Annotated[tuple[GridKey, ...], AfterValidator(_each_once)] = ()
+
+
 class ProjectParameters(Section):
     """Every parameter of the project (``conf/*/parameters*.yml`` merged)."""
 
@@ -182,7 +195,21 @@ class ProjectParameters(Section):
                                 Tag("[grid blocks]")],
                     Discriminator(_grid_form),
                     AfterValidator(_one_namespace_per_point)] = GridParams()
+    confirm: ConfirmParams = ConfirmParams()
     tracking: TrackingParams = TrackingParams()
+
+    @model_validator(mode="after")
+    def _confirmation_fits_the_grid(self) -> ProjectParameters:
+        reused = sorted(set(self.confirm.seeds) & set(self.training.seeds))
+        if reused:
+            raise ValueError(f"confirm.seeds: must be fresh seeds, not also in training.seeds "
+                             f"(the grid's runs choose the best settings; fresh seeds confirm "
+                             f"them), but training.seeds holds {', '.join(map(str, reused))} too")
+        keys = grid_points(self.grid)[0].overrides
+        if unknown := [key for key in self.confirm.per if key not in keys]:
+            raise ValueError(f"confirm.per: must name keys of the grid "
+                             f"({', '.join(keys) or 'no grid'}), got {', '.join(unknown)}")
+        return self
 
     @classmethod
     def checked(cls, raw: Mapping[str, Any]) -> ProjectParameters:
@@ -210,6 +237,7 @@ REQUIREMENTS = {
     "too_long": "must hold at most {max_length} items",
     "tuple_type": "must be a list", "dict_type": "must be a mapping",
     "model_type": "must be a mapping of parameters",
+    "literal_error": "must be one of {expected}",
     "value_error": "{error}",  # the project's own checks word their requirement
 }
 
@@ -218,6 +246,8 @@ def _problem(error: ErrorDetails) -> str:
     """``<dotted.path>: <what is wrong>, got <value>``."""
     # "[key]": a mapping's key; "[one grid]", "[grid blocks]": the forms of grid
     location = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("[")))
+    if not location:  # a check across sections: its message names the parameters
+        return str(error["ctx"]["error"])
     path, parent = _path(location), _path(location[:-1])
     kind, ctx = error["type"], error.get("ctx", {})
     if kind == "extra_forbidden" and location[0] == "grid":

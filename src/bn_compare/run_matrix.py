@@ -82,6 +82,8 @@ class Run:
     seed: int
     point: GridPoint = GridPoint()
     point_name: str = ""  # empty when the matrix has a single point
+    confirms: bool = False  # a confirmation: trained at its variant's best setting (data),
+    #                         ``point`` holds only the ``confirm.per`` values
 
     @property
     def namespace(self) -> str:
@@ -96,7 +98,10 @@ class Run:
     def settings(self, parameters: ProjectParameters) -> dict[str, Any]:
         """What defines the training, flat (its MLflow params): variant, seed, grid values,
         every training setting in force, the layers and the sizes of the data."""
-        training = parameters.training.at(self.point.overrides).model_dump(exclude={"seeds"})
+        # a confirmation's setting is logged once chosen (tracking: its ``setting``)
+        chosen = set(grid_points(parameters.grid)[0].overrides) if self.confirms else set()
+        training = parameters.training.at(self.point.overrides).model_dump(
+            exclude={"seeds", *chosen})
         return {"variant": self.variant, "seed": self.seed, "namespace": self.namespace,
                 **{f"grid.{key}": value for key, value in self.point.overrides.items()},
                 **{f"training.{key}": value for key, value in training.items()},
@@ -106,8 +111,9 @@ class Run:
     @property
     def description(self) -> str:
         """``baseline (learning_rate=0.1) seed 42`` for logs."""
-        where = f" ({self.point.label})" if self.point_name else ""
-        return f"{self.variant}{where} seed {self.seed}"
+        where = f" ({self.point.label})" if self.point_name and not self.confirms else ""
+        best = f"at its best{f' for {self.point.label}' if self.point.settings else ''}, "
+        return f"{self.variant}{where} {best if self.confirms else ''}seed {self.seed}"
 
 
 @dataclass(frozen=True)
@@ -118,7 +124,10 @@ class RunMatrix:
     seeds: tuple[int, ...]
     grid_keys: tuple[str, ...] = ()
     points: tuple[GridPoint, ...] = (GridPoint(),)
-    runs: tuple[Run, ...] = field(init=False)
+    confirm_seeds: tuple[int, ...] = ()
+    confirm_per: tuple[str, ...] = ()
+    runs: tuple[Run, ...] = field(init=False)  # the grid's
+    confirmations: tuple[Run, ...] = field(init=False)  # a grid's best settings retrained
 
     def __post_init__(self) -> None:
         named = len(self.points) > 1
@@ -126,6 +135,20 @@ class RunMatrix:
                      for variant in self.variants for point in self.points
                      for seed in self.seeds)
         object.__setattr__(self, "runs", runs)
+        groups = dict.fromkeys(GridPoint(tuple((key, point.overrides[key])
+                                               for key in self.confirm_per))
+                               for point in self.points)
+        confirmations = tuple(
+            Run(variant, seed, group, "__".join(["confirm", *([group.name] if group.name
+                                                             else [])]), confirms=True)
+            for variant in self.variants for group in groups
+            for seed in self.confirm_seeds) if named else ()
+        object.__setattr__(self, "confirmations", confirmations)
+
+    @property
+    def trainings(self) -> tuple[Run, ...]:
+        """The grid's runs, then the confirmations."""
+        return self.runs + self.confirmations
 
     @property
     def is_sweep(self) -> bool:
@@ -137,4 +160,6 @@ class RunMatrix:
         """The trainings of checked parameters (``ProjectParameters.checked``)."""
         points = grid_points(parameters.grid)
         return cls(variants=tuple(parameters.variants), seeds=parameters.training.seeds,
-                   grid_keys=tuple(key for key, _ in points[0].settings), points=points)
+                   grid_keys=tuple(key for key, _ in points[0].settings), points=points,
+                   confirm_seeds=parameters.confirm.seeds,
+                   confirm_per=tuple(k for k in GRIDDABLE_KEYS if k in parameters.confirm.per))

@@ -20,7 +20,7 @@ from bn_compare import __version__
 logger = logging.getLogger(__name__)
 
 STORE, ARTIFACTS = "mlflow.db", "mlartifacts"  # the default store, in the project folder
-RUN_TAG, NAMESPACE_TAG = "kedro.run_id", "bn_compare.namespace"
+RUN_TAG, NAMESPACE_TAG, CONFIRM_TAG = "kedro.run_id", "bn_compare.namespace", "confirm"
 EXPERIMENT_TAGS = {"mlflow.experimentKind": "custom_model_development"}  # not the GenAI UI
 
 
@@ -91,7 +91,7 @@ def metric_values(data: Any, spec: Mapping[str, Any]) -> list[tuple[str, float, 
     """(key, value, step) of the declared ``metrics`` of a dict or a table."""
     rows, step = [data] if isinstance(data, Mapping) else data.to_dict("records"), spec.get("step")
     return [(key, float(row[key]), int(row[step]) if step else 0)
-            for row in rows for key in spec["metrics"]]
+            for row in rows for key in spec.get("metrics", ())]
 
 
 def parent_tags(run_params: Mapping[str, Any], project: Path) -> dict[str, str]:
@@ -116,7 +116,7 @@ class TrackingHook:
     @hook_impl
     def after_context_created(self, context: Any) -> None:
         self._parameters, self._project = context.project_parameters, context.project_path
-        self._trainings = {run.namespace: run for run in context.run_matrix.runs}
+        self._trainings = {run.namespace: run for run in context.run_matrix.trainings}
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], catalog: Any) -> None:
@@ -147,7 +147,7 @@ class TrackingHook:
             if run and namespace not in self._runs and (child := self._tracker.call(
                     "create_run", self._tracker.experiment_id, run_name=namespace,
                     tags={"mlflow.parentRunId": self._runs[""], RUN_TAG: self._run_id,
-                          NAMESPACE_TAG: namespace})):
+                          NAMESPACE_TAG: namespace, CONFIRM_TAG: str(run.confirms).lower()})):
                 self._runs[namespace] = child.info.run_id
                 self._tracker.log_batch(child.info.run_id,
                                         params=run.settings(self._parameters))
@@ -166,9 +166,11 @@ class TrackingHook:
             return  # not saved by this run
         self._logged.add(name)
         run = self._run_for(name.rpartition(".")[0])
-        if run and "metrics" in spec:
+        if run and {"metrics", "params"} & set(spec):  # params: a setting, as grid.<key>
             data = self._catalog.load(name, version=version) if data is None else data
-            self._tracker.log_batch(run, metrics=metric_values(data, spec))
+            self._tracker.log_batch(run, metrics=metric_values(data, spec), params={
+                f"{p}.{k}": v for p in ("grid", "training") for k, v in data.items()
+            } if "params" in spec else None)
         if run and "artifact" in spec and path is not None:
             self._tracker.call("log_artifact", run, str(path), spec["artifact"])
 

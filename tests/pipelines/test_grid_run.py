@@ -1,7 +1,8 @@
 """A grid of training settings, run as `kedro run` runs it (the project's CLI, in this
 process) on the real data at smoke sizes: 2 learning rates, one of them absurd, so every
-run there diverges; then a third learning rate with --only-missing-outputs. (Several
-seeds at a grid point: tests/pipelines/test_pipeline_in_memory.py, test_sweep_nodes.py.)"""
+run there diverges, and a confirmation seed at each variant's best; then a third learning
+rate with --only-missing-outputs. (Several seeds at a grid point and the confirmation's
+statistics: tests/pipelines/test_pipeline_in_memory.py, test_sweep_nodes.py.)"""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ GRID = {"learning_rate": [0.05, 1000.0]}
 SEEDS = [42]
 POINTS = ["learning_rate_0p05", "learning_rate_1000"]
 NAMESPACES = [f"{v}.{p}.seed_{s}" for v in VARIANTS for p in POINTS for s in SEEDS]
+CONFIRMATIONS = [f"{v}.confirm.seed_1000" for v in VARIANTS]
 
 
 def _grid_env(project, grid=GRID):
@@ -36,6 +38,7 @@ def _grid_env(project, grid=GRID):
     parameters = yaml.safe_load(path.read_text())
     parameters["training"] = {**parameters["training"], "seeds": SEEDS, "epochs": 1}
     parameters["data"] = {"validation_size": 500, "max_train_images": 1000}
+    parameters["confirm"] = {"seeds": [1000]}
     path.write_text(yaml.safe_dump({**parameters, "grid": grid}))
 
 
@@ -63,16 +66,20 @@ def grid_project(tmp_path_factory):
 
 def test_every_variant_is_trained_at_every_point_with_every_seed(grid_project):
     project, records = grid_project
-    assert _trained(records) == sorted(NAMESPACES)
+    assert _trained(records) == sorted(NAMESPACES + CONFIRMATIONS)
     catalog = smoke_catalog(project)
-    for namespace in NAMESPACES:
+    for namespace in NAMESPACES + CONFIRMATIONS:
         assert catalog.exists(f"{namespace}.model"), namespace
     table = catalog.load("comparison_table")
     assert list(table.columns[:3]) == ["variant", "learning_rate", "seed"]
     assert len(table) == 6
     assert (project / "data/smoke/06_models/baseline/learning_rate_0p05/seed_42/model.keras"
             ).is_dir()
-    assert any(r.getMessage().startswith("6/6 trainings done") for r in records)
+    assert any(r.getMessage().startswith("9/9 trainings done") for r in records)
+    confirmation = catalog.load("confirmation_table")
+    assert confirmation[["variant", "learning_rate", "seed"]].values.tolist() == [
+        [variant, 0.05, 1000] for variant in VARIANTS]
+    assert catalog.load("baseline.confirm.seed_1000.setting") == {"learning_rate": 0.05}
 
 
 def test_the_absurd_learning_rate_diverges_and_the_run_goes_on(grid_project):
@@ -109,7 +116,13 @@ def test_every_training_of_the_grid_is_a_child_run_with_its_grid_value(grid_proj
 
     project, _ = grid_project
     (parent, children), = tracked_runs(project_store(project))
-    assert sorted(children) == sorted(NAMESPACES)
+    assert sorted(children) == sorted(NAMESPACES + CONFIRMATIONS)
+    for namespace in CONFIRMATIONS:  # tagged, their setting logged once chosen
+        confirmation = children.pop(namespace)
+        assert confirmation.data.tags["confirm"] == "true"
+        assert confirmation.data.params["grid.learning_rate"] == "0.05"
+        assert confirmation.data.params["training.learning_rate"] == "0.05"
+        assert confirmation.data.params["seed"] == "1000"
     for namespace, child in children.items():
         absurd = ".learning_rate_1000." in namespace
         assert child.data.params["grid.learning_rate"] == ("1000.0" if absurd else "0.05")

@@ -172,7 +172,7 @@ def test_a_grid_of_blocks_with_an_absurd_learning_rate_reports_the_divergence(
         base_parameters):
     """Two blocks (a learning-rate range per optimizer), one learning rate absurd."""
     catalog = run_in_memory(base_parameters, variants=["baseline", "bn_after_activation"],
-                            training={"epochs": 2}, grid=[
+                            training={"epochs": 2}, confirm={"seeds": []}, grid=[
                                 {"optimizer": ["SGD"], "learning_rate": [0.05, 1e4]},
                                 {"optimizer": ["Adam"], "learning_rate": [0.001]}])
     table = catalog.load("comparison_table")
@@ -184,6 +184,28 @@ def test_a_grid_of_blocks_with_an_absurd_learning_rate_reports_the_divergence(
     assert set(best["learning_rate"]) <= {0.05, 0.001}
     assert "diverged at learning_rate=10000, optimizer=SGD (1 of 1 runs)" in catalog.load(
         "report")
+
+
+def test_a_grid_is_confirmed_on_fresh_seeds_at_each_variants_best_setting(base_parameters):
+    """The grid's seed chooses each variant's best learning rate; two fresh seeds are
+    trained there, and the differences at the best settings are theirs alone."""
+    catalog = run_in_memory(base_parameters, variants=["baseline", "bn_after_activation"],
+                            training={"epochs": 2}, grid={"learning_rate": [0.05, 0.005]},
+                            confirm={"seeds": [1000, 1001]})
+    best = catalog.load("best_settings").set_index("variant")["learning_rate"]
+    confirmation = catalog.load("confirmation_table")
+    assert confirmation[["variant", "seed"]].values.tolist() == [
+        ["baseline", 1000], ["baseline", 1001],
+        ["bn_after_activation", 1000], ["bn_after_activation", 1001]]
+    assert (confirmation["learning_rate"] == confirmation["variant"].map(best)).all()
+    assert catalog.load("baseline.confirm.seed_1000.setting") == {
+        "learning_rate": best["baseline"]}
+    (difference,) = catalog.load("best_setting_differences").to_dict("records")
+    assert difference["n"] == 2  # the confirmation's seeds, not the grid's one
+    grid_runs = catalog.load("comparison_table")
+    assert set(grid_runs["seed"]) == {42}  # the confirmations stay out of the grid's tables
+    assert catalog.load("verdict")["answers"][0]["differences"][0]["n"] == 2
+    assert "with 2 fresh seeds (1000, 1001)" in catalog.load("report")
 
 
 def test_threads_give_the_numbers_of_one_node_at_a_time(base_parameters, two_seeds):

@@ -12,6 +12,7 @@ import pytest
 
 from bn_compare.parameters import DataParams, StatisticsParams, TrainingParams
 from bn_compare.pipelines.reporting.nodes import (
+    build_confirmation_table,
     build_sweep_table,
     compare_best_settings,
     compute_pairwise_differences,
@@ -178,6 +179,50 @@ def test_the_grid_verdict_answers_at_the_best_settings_and_at_each_point(statist
     assert texts[1].startswith("At learning_rate=0.01: bn vs plain:")
     assert texts[-2:] == ["plain: 3 of 9 runs diverged across the grid.",
                           "bn: 1 of 9 runs diverged across the grid."]
+
+
+CONFIRM_SEEDS = [1000, 1001, 1002]
+
+
+def _confirmation(plain, bn):
+    """Confirmation runs at each variant's best (learning rate 0.1) with fresh seeds."""
+    return pd.DataFrame([{"variant": variant, "learning_rate": 0.1, "seed": seed,
+                          "test_accuracy": accuracy, "diverged": False}
+                         for variant, values in (("plain", plain), ("bn", bn))
+                         for seed, accuracy in zip(CONFIRM_SEEDS, values, strict=True)])
+
+
+def test_the_verdict_at_the_best_settings_rests_on_the_confirmation_alone(statistics):
+    """The grid's seeds have bn 3 pp ahead at its best; the fresh seeds have plain ahead."""
+    sweep = build_sweep_table(statistics, KEYS)
+    best = select_best_settings(sweep, KEYS)
+    confirmation = _confirmation(plain=[0.88, 0.89, 0.90], bn=[0.84, 0.85, 0.86])
+    said = write_grid_verdict(
+        sweep, best, compare_best_settings(confirmation, best, STATISTICS, KEYS),
+        compute_pairwise_differences(_table(), STATISTICS, KEYS), VARIANTS, grid_keys=KEYS,
+        confirmation_table=confirmation)
+    helps = said["answers"][0]
+    assert helps["text"].startswith("At each variant's best setting: Does BatchNormalization "
+                                    "help? No.")
+    assert helps["means"] == pytest.approx({"plain": 0.89, "bn": 0.85})
+    (difference,) = helps["differences"]
+    assert difference["n"] == 3 and difference["mean_difference"] == pytest.approx(-0.04)
+
+
+def test_a_confirmation_trained_at_a_setting_no_longer_best_is_refused():
+    best = pd.DataFrame([{"variant": "bn", "learning_rate": 0.3}])
+    summary = pd.DataFrame([{"test_accuracy": 0.9, "diverged": False}])
+    runs = [{"variant": "bn", "seed": 1000, "namespace": "bn.confirm.seed_1000", "per": []}]
+    table = build_confirmation_table(best, {"learning_rate": 0.3}, summary, runs=runs,
+                                     grid_keys=KEYS)
+    assert table.to_dict("records") == [{"variant": "bn", "learning_rate": 0.3, "seed": 1000,
+                                         "test_accuracy": 0.9, "diverged": False}]
+    with pytest.raises(ValueError, match=r"bn.confirm.seed_1000 was trained at "
+                                         r"learning_rate=0.1, but the best setting is now "
+                                         r"learning_rate=0.3: run again without "
+                                         r"--only-missing-outputs"):
+        build_confirmation_table(best, {"learning_rate": 0.1}, summary, runs=runs,
+                                 grid_keys=KEYS)
 
 
 def _png(figure):

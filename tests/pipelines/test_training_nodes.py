@@ -6,6 +6,7 @@ from bn_compare.pipelines.training.nodes import (
     HISTORY_COLUMNS,
     account_parameters,
     build_model,
+    choose_setting,
     train_model,
 )
 
@@ -146,3 +147,20 @@ def test_a_healthy_training_is_not_marked(base_parameters, training):
     _, history = train_model(model, x, y, x[:16], y[:16], settings, seed=42)
     assert history["epoch"].tolist() == [1, 2, 3]
     assert not history["diverged"].any() and history["diverged_at_epoch"].isna().all()
+
+
+def test_a_confirmation_takes_its_variants_best_setting_as_data():
+    import pandas as pd
+
+    best = pd.DataFrame([
+        {"variant": "bn", "learning_rate": 0.1, "batch_size": 32},
+        {"variant": "bn", "learning_rate": 0.4, "batch_size": 128},
+        {"variant": "plain", "learning_rate": float("nan"), "batch_size": float("nan")}])
+    points = [{"learning_rate": lr, "batch_size": batch}
+              for lr in (0.1, 0.4) for batch in (32, 128)]
+    setting = choose_setting(best, variant="bn", points=points, per={"batch_size": 128})
+    assert setting == {"learning_rate": 0.4, "batch_size": 128}
+    assert type(setting["batch_size"]) is int  # as the grid declares it, not 128.0
+    with pytest.raises(ValueError, match="plain: no best setting to confirm: every run of "
+                                         "the grid there diverged"):
+        choose_setting(best, variant="plain", points=points, per={})

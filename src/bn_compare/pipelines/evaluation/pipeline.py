@@ -7,7 +7,7 @@ import warnings
 
 from kedro.pipeline import Node, Pipeline
 
-from bn_compare.pipelines.variant_template import bind, per_run
+from bn_compare.pipelines.variant_template import bind
 from bn_compare.run_matrix import Run, RunMatrix
 
 from .nodes import evaluate_model, plot_confusion_matrix, stack_tables, summarise_run
@@ -39,7 +39,7 @@ def create_pipeline(matrix: RunMatrix) -> Pipeline:
         # purpose; Kedro warns about dots in dataset names for every one of them.
         warnings.filterwarnings("ignore", message="One or more dataset names contain")
         collected = _collect(runs)
-    return per_run(run_evaluation, matrix) + collected
+    return Pipeline([run_evaluation(run) for run in matrix.trainings]) + collected
 
 
 def _collect(runs: list[Run]) -> Pipeline:

@@ -168,16 +168,18 @@ def build_sweep_table(variant_statistics: pd.DataFrame,
         for key, rows in groups(variant_statistics, keys)])
 
 
-def select_best_settings(sweep_table: pd.DataFrame,
-                         grid_keys: Sequence[str]) -> pd.DataFrame:
-    """Per variant, its best grid point on validation, and its stable range per grid key."""
+def select_best_settings(sweep_table: pd.DataFrame, grid_keys: Sequence[str],
+                         per: Sequence[str] = ()) -> pd.DataFrame:
+    """Per variant (and value of each ``per`` key: ``confirm.per``), its best grid point on
+    validation, and its stable range per grid key."""
     rows = []
-    for (variant,), points in groups(sweep_table, ["variant"]):
+    for (variant, *_), points in groups(sweep_table, ["variant", *per]):
         trained = points[points["runs"] > points["diverged"]]
         stable = trained[trained["diverged"] == 0]
         candidates = stable if len(stable) else trained  # where no run diverged, if any
         if not len(candidates):
-            rows.append({"variant": variant, "runs": int(points["runs"].sum()),
+            rows.append({"variant": variant, **points[list(per)].iloc[0].to_dict(),
+                         "runs": int(points["runs"].sum()),
                          "diverged": int(points["diverged"].sum())})
             continue
         # chosen on the validation accuracy: the test set judges, it never chooses
@@ -191,21 +193,48 @@ def select_best_settings(sweep_table: pd.DataFrame,
                                        *SWEEP_COLUMNS, *(f"stable_{k}" for k in grid_keys)])
 
 
+def build_confirmation_table(best_settings: pd.DataFrame, *settings_and_summaries: Any,
+                             runs: list[dict[str, Any]],
+                             grid_keys: Sequence[str]) -> pd.DataFrame:
+    """One row per confirmation run (``runs``: variant, seed, namespace), with the setting
+    it trained at; refused when that is no longer its variant's best (a grid grown since,
+    and the confirmation reused by ``--only-missing-outputs``)."""
+    rows = []
+    for run, setting, summary in zip(runs, settings_and_summaries[::2],
+                                     settings_and_summaries[1::2], strict=True):
+        best = best_settings[best_settings["variant"] == run["variant"]]
+        best = best[at_setting(best, {k: setting[k] for k in run["per"]})] if run["per"] else best
+        now = {key: best.iloc[0][key] for key in grid_keys}
+        if not at_setting(pd.DataFrame([setting]), now).all():
+            raise ValueError(
+                f"{run['namespace']} was trained at {setting_label(setting)}, but the best "
+                f"setting is now {setting_label(now)}: run again without "
+                f"--only-missing-outputs to retrain the confirmation")
+        rows.append({"variant": run["variant"], **setting, "seed": run["seed"],
+                     **summary.iloc[0].to_dict()})
+    return pd.DataFrame(rows)
+
+
 def compare_best_settings(
     comparison_table: pd.DataFrame, best_settings: pd.DataFrame,
-    statistics: StatisticsParams, grid_keys: Sequence[str],
+    statistics: StatisticsParams, grid_keys: Sequence[str], per: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """For each pair of variants, ``paired`` at each one's best setting."""
-    at_best = {}  # variant: (its best setting, its runs there)
-    for best in best_settings.to_dict("records"):
-        if pd.notna(best["final_val_accuracy_mean"]):  # NaN: every run diverged
-            setting = {key: best[key] for key in grid_keys}
-            at_best[best["variant"]] = (setting_label(setting), comparison_table[
-                (comparison_table["variant"] == best["variant"])
-                & at_setting(comparison_table, setting)])
-    rows = [{"variant": variant, "variant_setting": at_best[variant][0], "versus": versus,
-             "versus_setting": at_best[versus][0],
-             **paired(at_best[variant][1], at_best[versus][1], statistics)}
-            for versus, variant in itertools.combinations(at_best, 2)]
-    return pd.DataFrame(rows, columns=["metric", "variant", "variant_setting", "versus",
+    """For each pair of variants (at each value of the ``per`` keys), ``paired`` at each
+    one's best setting, over the runs of ``comparison_table`` there (the grid's, or the
+    confirmation's)."""
+    rows = []
+    for key, bests in groups(best_settings, per):
+        at_best = {}  # variant: (its best setting, its runs there)
+        for best in bests.to_dict("records"):
+            if pd.notna(best["final_val_accuracy_mean"]):  # NaN: every run diverged
+                setting = {k: best[k] for k in grid_keys}
+                at_best[best["variant"]] = (setting_label(setting), comparison_table[
+                    (comparison_table["variant"] == best["variant"])
+                    & at_setting(comparison_table, setting)])
+        rows += [{**dict(zip(per, key, strict=True)), "variant": variant,
+                  "variant_setting": at_best[variant][0], "versus": versus,
+                  "versus_setting": at_best[versus][0],
+                  **paired(at_best[variant][1], at_best[versus][1], statistics)}
+                 for versus, variant in itertools.combinations(at_best, 2)]
+    return pd.DataFrame(rows, columns=[*per, "metric", "variant", "variant_setting", "versus",
                                        "versus_setting", *DIFFERENCE_COLUMNS])

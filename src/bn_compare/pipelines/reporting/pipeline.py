@@ -9,6 +9,7 @@ from bn_compare.pipelines.variant_template import bind
 from bn_compare.run_matrix import RunMatrix
 
 from .nodes import (
+    build_confirmation_table,
     build_sweep_table,
     compare_best_settings,
     compute_pairwise_differences,
@@ -30,7 +31,8 @@ def create_pipeline(matrix: RunMatrix) -> Pipeline:
                     name=name or func.__name__)
 
     setup = {name: f"params:{name}" for name in ("data", "training", "variants", "statistics")}
-    tables = TABLES + (GRID_TABLES if sweep else ())
+    tables = TABLES + (GRID_TABLES if sweep else ()) + (
+        ("confirmation_table",) if matrix.confirmations else ())
     figures = FIGURES + (GRID_FIGURES if sweep else ())
     common = [
         node(compute_variant_statistics, ["comparison_table", "learning_curve_table",
@@ -50,14 +52,27 @@ def create_pipeline(matrix: RunMatrix) -> Pipeline:
         return Pipeline([*common, Node(write_verdict, ["variant_statistics", "pairwise_differences",
                                                        "params:variants"], "verdict",
                                        name="write_verdict")])
+    confirmations = matrix.confirmations
+    # with confirmations, the verdict at the best settings rests on their runs alone
+    at_best = "confirmation_table" if confirmations else "comparison_table"
+    confirming = [node(build_confirmation_table, [
+        "best_settings", *(f"{run.namespace}.{name}" for run in confirmations
+                           for name in ("setting", "summary"))], "confirmation_table",
+        runs=[{"variant": run.variant, "seed": run.seed, "namespace": run.namespace,
+               "per": list(run.point.overrides)} for run in confirmations])] \
+        if confirmations else []
     return Pipeline([
         *common,
         node(build_sweep_table, "variant_statistics", "sweep_table"),
-        node(select_best_settings, "sweep_table", "best_settings"),
-        node(compare_best_settings, ["comparison_table", "best_settings", "params:statistics"],
-             "best_setting_differences"),
+        node(select_best_settings, "sweep_table", "best_settings", per=matrix.confirm_per),
+        *confirming,
+        node(compare_best_settings, [at_best, "best_settings", "params:statistics"],
+             "best_setting_differences", per=matrix.confirm_per),
         node(plot_sweep_curves, "sweep_table", "sweep_curves@figure"),
-        node(write_grid_verdict, ["sweep_table", "best_settings", "best_setting_differences",
-                                  "pairwise_differences", "params:variants"],
-             "verdict", name="write_verdict"),
+        node(write_grid_verdict, {
+            "sweep_table": "sweep_table", "best_settings": "best_settings",
+            "best_setting_differences": "best_setting_differences",
+            "pairwise_differences": "pairwise_differences", "variants": "params:variants",
+            **({"confirmation_table": "confirmation_table"} if confirmations else {})},
+             "verdict", name="write_verdict", per=matrix.confirm_per),
     ])

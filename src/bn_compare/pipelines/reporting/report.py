@@ -17,7 +17,7 @@ from markupsafe import Markup
 from bn_compare.parameters import DataParams, StatisticsParams, TrainingParams
 from bn_compare.run_matrix import value_label
 
-from .nodes import MIN_FOR_SPREAD, groups, setting_label, target_metric
+from .nodes import MIN_FOR_SPREAD, groups, mean_interval, setting_label, target_metric
 from .verdict import pp_interval
 
 # What the report lays out, by catalog name: tables, and figures as PNG bytes.
@@ -152,6 +152,21 @@ def _results(variant_statistics: pd.DataFrame, statistics: StatisticsParams,
     return pd.DataFrame(wide)
 
 
+def _confirmation(table: pd.DataFrame, grid_keys: Sequence[str],
+                  confidence: float) -> dict[str, Any]:
+    """Per variant (and setting): its confirmation runs' test accuracy with its interval."""
+    rows = []
+    for (variant, *_), runs in groups(table, ["variant", *grid_keys]):
+        kept = runs.loc[~runs["diverged"].astype(bool), "test_accuracy"].tolist()
+        result = mean_interval(kept, confidence)
+        rows.append({"variant": variant, "setting": setting_label(runs.iloc[0][list(grid_keys)]),
+                     "seeds": len(runs), "diverged": len(runs) - len(kept),
+                     f"test accuracy [{confidence:.0%} CI]": _interval(
+                         result["n"], result["mean"], result["ci_low"], result["ci_high"])})
+    return {"seeds": ", ".join(map(str, sorted(table["seed"].unique()))),
+            "count": table["seed"].nunique(), "table": pd.DataFrame(rows)}
+
+
 def _grid(datasets: dict[str, Any], grid_keys: Sequence[str],
           confidence: float) -> dict[str, Any]:
     """The section "Across the grid"."""
@@ -169,7 +184,10 @@ def _grid(datasets: dict[str, Any], grid_keys: Sequence[str],
             row[r["variant"]] = (f"every run diverged ({runs})" if diverged == runs else cell
                                  + (f" ({diverged} of {runs} diverged)" if diverged else ""))
         points.append(row)
+    confirmation = datasets.get("confirmation_table")
     return {
+        "confirmation": None if confirmation is None else _confirmation(
+            confirmation, grid_keys, confidence),
         "size": len(sweep_table.drop_duplicates(list(grid_keys))),
         "best": best.assign(setting=settings)[[
             "variant", "setting", "runs", "diverged", "final_val_accuracy_mean",

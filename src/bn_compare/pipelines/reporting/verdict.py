@@ -131,15 +131,32 @@ def write_verdict(variant_statistics: pd.DataFrame, pairwise_differences: pd.Dat
 def write_grid_verdict(  # noqa: PLR0913 (a node: one argument per dataset)
     sweep_table: pd.DataFrame, best_settings: pd.DataFrame,
     best_setting_differences: pd.DataFrame, pairwise_differences: pd.DataFrame,
-    variants: dict[str, Any], *, grid_keys: Sequence[str],
+    variants: dict[str, Any], *, grid_keys: Sequence[str], per: Sequence[str] = (),
+    confirmation_table: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    """The answers at the best settings and at each point, and what each variant tolerates."""
+    """The answers at the best settings (on the confirmation's runs when there are some;
+    at each value of the ``per`` keys), at each point, and what each variant tolerates."""
     norms = normalizations(variants)
-    at_best = verdict(best_settings, best_setting_differences, norms,
-                      say_diverged=False)  # the divergence is said per point and in total
-    first, *others = at_best["answers"]
-    comparisons = [{**line, "text": f"At the best settings: {line['text']}"}
-                   for line in at_best["comparisons"]]
+    if confirmation_table is not None:  # the means of the confirmation's runs rank them
+        trained = confirmation_table.assign(test_accuracy=confirmation_table[
+            "test_accuracy"].where(~confirmation_table["diverged"].astype(bool)))
+        best_settings = trained.groupby(["variant", *per], sort=False).agg(
+            test_accuracy_mean=("test_accuracy", "mean"), runs=("seed", "size"),
+            diverged=("diverged", "sum")).reset_index()
+    answers, comparisons = [], []
+    for key, bests in groups(best_settings, per):
+        where = dict(zip(per, key, strict=True))
+        label = f" for {setting_label(where)}" if per else ""
+        at_best = verdict(bests, best_setting_differences[at_setting(
+            best_setting_differences, where)] if per else best_setting_differences, norms,
+            say_diverged=False)  # the divergence is said per point and in total
+        first, *others = at_best["answers"]
+        answers += [{**first, "text": f"At each variant's best setting{label}: "
+                     f"{first['text']}"}, *(others if not per else [
+                         {**o, "text": f"{setting_label(where)}: {o['text']}"}
+                         for o in others])]
+        comparisons += [{**line, "text": f"At the best settings{label}: {line['text']}"}
+                        for line in at_best["comparisons"]]
     points = []
     for key, pairwise in groups(pairwise_differences, grid_keys):
         setting = dict(zip(grid_keys, key, strict=True))
@@ -152,8 +169,7 @@ def write_grid_verdict(  # noqa: PLR0913 (a node: one argument per dataset)
                         for line in said["comparisons"] if "difference" in line]
     return _plain_json({
         "grid_keys": list(grid_keys),
-        "answers": [{**first, "text": f"At each variant's best setting: {first['text']}"},
-                    *others],
+        "answers": answers,
         "comparisons": comparisons + _diverged_lines(sweep_table.groupby(
             "variant", sort=False)[["diverged", "runs"]].sum().reset_index(), "across the grid"),
         "points": points,

@@ -44,6 +44,23 @@ def build_model(  # noqa: PLR0913 (a node: datasets, then the run's bound settin
     return model
 
 
+def choose_setting(best_settings: pd.DataFrame, *, variant: str,
+                   points: list[dict[str, Any]], per: dict[str, Any]) -> dict[str, Any]:
+    """The grid point (of ``points``) a confirmation trains at: its variant's best, chosen
+    on the grid's validation accuracy, at the ``per`` values (``confirm.per``) if any."""
+    rows = best_settings[best_settings["variant"] == variant]
+    for key, value in per.items():
+        rows = rows[rows[key] == value]
+    # the point as the grid declares it: a CSV column with NaN holds 128 as 128.0
+    best = next((point for point in points if len(rows) and all(
+        rows.iloc[0][key] == value for key, value in point.items())), None)
+    if best is None:
+        raise ValueError(f"{variant}: no best setting to confirm{f' at {per}' if per else ''}:"
+                         f" every run of the grid there diverged (change the grid, or set "
+                         f"confirm.seeds: [] to train no confirmation)")
+    return dict(best)
+
+
 def _count(weights: list[Any]) -> int:
     return int(sum(np.prod(w.shape) for w in weights))
 

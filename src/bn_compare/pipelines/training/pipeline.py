@@ -5,30 +5,39 @@ layer spec -> compiled untrained model -> parameter accounting, trained model, h
 
 from kedro.pipeline import Node, Pipeline
 
-from bn_compare.pipelines.variant_template import bind, per_run
-from bn_compare.run_matrix import Run, RunMatrix
+from bn_compare.pipelines.variant_template import bind
+from bn_compare.run_matrix import GridPoint, Run, RunMatrix
 
-from .nodes import account_parameters, build_model, train_model
+from .nodes import account_parameters, build_model, choose_setting, train_model
 
 TRAINING_INPUTS = {"x_train", "y_train", "x_valid", "y_valid"}
 
 
-def run_training(run: Run) -> Pipeline:
-    overrides = run.point.overrides
+def run_training(run: Run, points: tuple[GridPoint, ...] = ()) -> Pipeline:
+    if run.confirms:  # the setting is data: its variant's best, from best_settings
+        setting = {"overrides": "setting"}
+        chosen = [Node(bind(choose_setting, variant=run.variant, per=run.point.overrides,
+                            points=[point.overrides for point in points]),
+                       "best_settings", "setting", name="choose_setting")]
+    else:
+        setting, chosen = {}, []
+    fixed = {} if run.confirms else {"overrides": run.point.overrides}
     nodes = [
-        Node(bind(build_model, variant=run.variant, seed=run.seed, overrides=overrides),
-             ["params:layers", "params:data", "params:training"], "initial_model",
-             name="build_model"),
+        *chosen,
+        Node(bind(build_model, variant=run.variant, seed=run.seed, **fixed),
+             {"layers": "params:layers", "data": "params:data",
+              "training": "params:training", **setting}, "initial_model", name="build_model"),
         # "parameters" alone is reserved by Kedro
         Node(account_parameters, "initial_model", "parameter_table", name="account_parameters"),
-        Node(bind(train_model, seed=run.seed, overrides=overrides, label=run.description),
-             ["initial_model", "x_train", "y_train", "x_valid", "y_valid", "params:training"],
-             ["model", "history"], name="train_model"),
+        Node(bind(train_model, seed=run.seed, label=run.description, **fixed),
+             {"model": "initial_model", **{name: name for name in sorted(TRAINING_INPUTS)},
+              "training": "params:training", **setting}, ["model", "history"],
+             name="train_model"),
     ]
     return Pipeline(
         nodes,
         namespace=run.namespace,
-        inputs=TRAINING_INPUTS,
+        inputs=TRAINING_INPUTS | ({"best_settings"} if run.confirms else set()),
         outputs={"parameter_table": f"{run.namespace}.parameters"},
         parameters={"params:data": "params:data", "params:training": "params:training",
                     "params:layers": f"params:variants.{run.variant}.layers"},
@@ -36,4 +45,4 @@ def run_training(run: Run) -> Pipeline:
 
 
 def create_pipeline(matrix: RunMatrix) -> Pipeline:
-    return per_run(run_training, matrix)
+    return Pipeline([run_training(run, matrix.points) for run in matrix.trainings])
