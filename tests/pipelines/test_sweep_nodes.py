@@ -212,7 +212,7 @@ def test_the_verdict_at_the_best_settings_rests_on_the_confirmation_alone(statis
 def test_a_confirmation_trained_at_a_setting_no_longer_best_is_refused():
     best = pd.DataFrame([{"variant": "bn", "learning_rate": 0.3}])
     summary = pd.DataFrame([{"test_accuracy": 0.9, "diverged": False}])
-    runs = [{"variant": "bn", "seed": 1000, "namespace": "bn.confirm.seed_1000", "per": []}]
+    runs = [{"variant": "bn", "seed": 1000, "namespace": "bn.confirm.seed_1000"}]
     table = build_confirmation_table(best, {"learning_rate": 0.3}, summary, runs=runs,
                                      grid_keys=KEYS)
     assert table.to_dict("records") == [{"variant": "bn", "learning_rate": 0.3, "seed": 1000,

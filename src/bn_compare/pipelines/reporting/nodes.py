@@ -194,16 +194,16 @@ def select_best_settings(sweep_table: pd.DataFrame, grid_keys: Sequence[str],
 
 
 def build_confirmation_table(best_settings: pd.DataFrame, *settings_and_summaries: Any,
-                             runs: list[dict[str, Any]],
-                             grid_keys: Sequence[str]) -> pd.DataFrame:
+                             runs: list[dict[str, Any]], grid_keys: Sequence[str],
+                             per: Sequence[str] = ()) -> pd.DataFrame:
     """One row per confirmation run (``runs``: variant, seed, namespace), with the setting
-    it trained at; refused when that is no longer its variant's best (a grid grown since,
-    and the confirmation reused by ``--only-missing-outputs``)."""
+    it trained at; refused when that is no longer its variant's best (at its ``per``
+    values: a grid grown since, the confirmation reused by ``--only-missing-outputs``)."""
     rows = []
     for run, setting, summary in zip(runs, settings_and_summaries[::2],
                                      settings_and_summaries[1::2], strict=True):
-        best = best_settings[best_settings["variant"] == run["variant"]]
-        best = best[at_setting(best, {k: setting[k] for k in run["per"]})] if run["per"] else best
+        best = best_settings[(best_settings["variant"] == run["variant"])
+                             & at_setting(best_settings, {k: setting[k] for k in per})]
         now = {key: best.iloc[0][key] for key in grid_keys}
         if not at_setting(pd.DataFrame([setting]), now).all():
             raise ValueError(

@@ -58,9 +58,8 @@ def create_pipeline(matrix: RunMatrix) -> Pipeline:
     confirming = [node(build_confirmation_table, [
         "best_settings", *(f"{run.namespace}.{name}" for run in confirmations
                            for name in ("setting", "summary"))], "confirmation_table",
-        runs=[{"variant": run.variant, "seed": run.seed, "namespace": run.namespace,
-               "per": list(run.point.overrides)} for run in confirmations])] \
-        if confirmations else []
+        runs=[{"variant": run.variant, "seed": run.seed, "namespace": run.namespace}
+              for run in confirmations], per=matrix.confirm_per)] if confirmations else []
     return Pipeline([
         *common,
         node(build_sweep_table, "variant_statistics", "sweep_table"),

@@ -104,8 +104,7 @@ def _architectures(names: list[str], variants: dict[str, Any],
             "non-trainable": f"{int(counts.loc[name, 'non_trainable']):,}",
         } for name in names]),
         "bn_table": norm[kept] if len(norm) else None,
-        "other_norms": bool(len(norm)) and (norm.get("renorm_mean", norm["total"] * 0).any()
-                                            or (norm["class_name"] != "BatchNormalization").any()),
+        "other_norms": "renorm_mean" in kept or set(norm["class_name"]) != {"BatchNormalization"},
         "bn_lines": [f"{name}: {features:,} normalised features x {total // features} = "
                      f"{total:,} {SHORT_NAMES[kind]} values, {trainable:,} trainable and "
                      f"{frozen:,} not." for (name, kind), (features, total, trainable, frozen)

@@ -151,10 +151,9 @@ def write_grid_verdict(  # noqa: PLR0913 (a node: one argument per dataset)
             best_setting_differences, where)] if per else best_setting_differences, norms,
             say_diverged=False)  # the divergence is said per point and in total
         first, *others = at_best["answers"]
+        prefix = f"{setting_label(where)}: " if per else ""  # the later answers' own
         answers += [{**first, "text": f"At each variant's best setting{label}: "
-                     f"{first['text']}"}, *(others if not per else [
-                         {**o, "text": f"{setting_label(where)}: {o['text']}"}
-                         for o in others])]
+                     f"{first['text']}"}, *({**o, "text": prefix + o["text"]} for o in others)]
         comparisons += [{**line, "text": f"At the best settings{label}: {line['text']}"}
                         for line in at_best["comparisons"]]
     points = []
