@@ -84,6 +84,17 @@ def _batch_tester(model: Any, sample_shape: tuple[int, ...],
     return _compiled(test_batch, sample_shape, label_dtype)
 
 
+def _build_state(model: Any, x: np.ndarray, y: np.ndarray) -> None:
+    """Create the optimizer's and the compiled loss and metrics' variables before a
+    ``tf.function`` traces a step, as ``fit`` does: a function that creates variables on
+    its first call is traced twice (a second or more per model at smoke size). One eager
+    test step on one sample builds the metrics; it changes no weight."""
+    if model.optimizer is not None and not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    model.test_step((np.asarray(x[:1], dtype=np.float32), y[:1]))
+    model.reset_metrics()
+
+
 def _metric_results(model: Any) -> dict[str, float]:
     return {name: float(value) for name, value in model.get_metrics_result().items()}
 
@@ -92,7 +103,9 @@ def evaluate(model: Any, x: np.ndarray, y: np.ndarray, batch_size: int,
              test_batch: Callable[..., Any] | None = None) -> dict[str, float]:
     """Loss and metrics over the whole of ``x`` as ``model.evaluate`` computes them;
     resets the model's metrics."""
-    test_batch = test_batch or _batch_tester(model, x.shape[1:], y.dtype)
+    if test_batch is None:
+        _build_state(model, x, y)
+        test_batch = _batch_tester(model, x.shape[1:], y.dtype)
     model.reset_metrics()
     for first in range(0, len(x), batch_size):
         test_batch(np.asarray(x[first:first + batch_size], dtype=np.float32),
@@ -120,6 +133,7 @@ def train_epochs(  # noqa: PLR0913 (model.fit's options, keyword-only)
     ones (``val_`` prefix). Stops after the chunk of steps where ``guard`` finds the run
     diverged; raises ``interruption.TrainingInterrupted`` there if the run is stopping."""
     rng = np.random.default_rng(seed)
+    _build_state(model, x, y)
     train_chunk = _chunk_trainer(model, batch_size, x.shape[1:], y.dtype)
     test_batch = _batch_tester(model, x.shape[1:], y.dtype)
     chunk_rows = batch_size * steps_per_execution
