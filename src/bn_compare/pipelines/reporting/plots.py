@@ -12,7 +12,7 @@ from matplotlib.ticker import MaxNLocator
 
 from bn_compare.parameters import StatisticsParams
 
-from .nodes import groups, mean_interval, setting_label
+from .nodes import at_setting, groups, mean_interval, select_best_settings, setting_label
 
 LOG_SCALE_SPAN = 100  # grid values spanning this factor or more get a log axis
 SWEEP_PANELS = {"final_val_accuracy": "final validation accuracy",
@@ -113,7 +113,8 @@ def plot_test_accuracy_intervals(
 
 
 def plot_sweep_curves(sweep_table: pd.DataFrame, grid_keys: Sequence[str]) -> Figure:
-    """Per variant, the accuracies against the first grid key (a panel per other value)."""
+    """Per variant, the accuracies against the first grid key (a panel per value of the
+    others), its best point in each panel (chosen on validation) starred."""
     x_key, panel_keys = grid_keys[0], list(grid_keys[1:])
     panels = groups(sweep_table, panel_keys)
     x_values = list(pd.unique(sweep_table[x_key]))
@@ -125,11 +126,16 @@ def plot_sweep_curves(sweep_table: pd.DataFrame, grid_keys: Sequence[str]) -> Fi
     axes = fig.subplots(2, len(panels), squeeze=False)
     for column, (key, table) in enumerate(panels):
         title = setting_label(dict(zip(panel_keys, key, strict=True)))
+        best = select_best_settings(table, grid_keys).dropna(subset=["final_val_accuracy_mean"])
         for ax, (metric, name) in zip(axes[:, column], SWEEP_PANELS.items(), strict=True):
             for index, ((variant,), points) in enumerate(groups(table, ["variant"])):
                 xs = points[x_key] if numeric else points[x_key].map(x_values.index)
                 color = f"C{index}"
                 ax.plot(xs, points[f"{metric}_mean"], marker="o", color=color, label=variant)
+                chosen = at_setting(points, best[best["variant"] == variant].iloc[0][
+                    list(grid_keys)]) if variant in set(best["variant"]) else []
+                ax.plot(xs[chosen], points.loc[chosen, f"{metric}_mean"], "*", color=color,
+                        markersize=16, markeredgecolor="black")
                 ax.fill_between(xs, points[f"{metric}_ci_low"], points[f"{metric}_ci_high"],
                                 color=color, alpha=0.2, linewidth=0)
                 for point in points.assign(x=xs)[points["diverged"] > 0].to_dict("records"):
@@ -149,5 +155,6 @@ def plot_sweep_curves(sweep_table: pd.DataFrame, grid_keys: Sequence[str]) -> Fi
             ax.grid(alpha=0.3)
             ax.legend(title="variant", fontsize=8)
     fig.suptitle("Accuracy across the grid: mean over seeds with its confidence band\n"
-                 "x: runs that diverged (left out of the means; at the bottom when all did)")
+                 "★: each variant's best in the panel, on validation; x: runs that diverged "
+                 "(left out of the means; at the bottom when all did)")
     return fig

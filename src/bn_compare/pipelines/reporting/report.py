@@ -17,7 +17,14 @@ from markupsafe import Markup
 from bn_compare.parameters import DataParams, StatisticsParams, TrainingParams
 from bn_compare.run_matrix import value_label
 
-from .nodes import MIN_FOR_SPREAD, groups, mean_interval, setting_label, target_metric
+from .nodes import (
+    MIN_FOR_SPREAD,
+    groups,
+    mean_interval,
+    select_best_settings,
+    setting_label,
+    target_metric,
+)
 from .verdict import pp_interval
 
 # What the report lays out, by catalog name: tables, and figures as PNG bytes.
@@ -52,7 +59,7 @@ def write_report(  # noqa: PLR0913 (a node: the verdict, the setup, then the dat
     """The whole comparison as a self-contained HTML page; ``datasets`` by catalog name."""
     comparison, confidence = datasets["comparison_table"], statistics.confidence
     seeds = sorted(comparison["seed"].unique().tolist())
-    grid = {key: list(pd.unique(comparison[key])) for key in grid_keys}
+    grid = {key: _sorted(pd.unique(comparison[key])) for key in grid_keys}
     training = training.at(overrides or {})  # the settings of a grid of one point
     return _template().render(
         verdict=verdict, seeds=seeds, one_seed=len(seeds) < MIN_FOR_SPREAD,
@@ -61,7 +68,8 @@ def write_report(  # noqa: PLR0913 (a node: the verdict, the setup, then the dat
         training={key: ", ".join(map(value_label, grid[key])) + " (grid)" if key in grid
                   else value_label(getattr(training, key))
                   for key in ("optimizer", "learning_rate", "batch_size", "epochs", "loss")},
-        grid_size=math.prod(len(values) for values in grid.values()), grid_keys=grid_keys,
+        grid_size=len(comparison.drop_duplicates(list(grid_keys))) if grid_keys else 1,
+        grid_keys=grid_keys,
         target=statistics.target_val_accuracy,
         architectures=_architectures(list(pd.unique(comparison["variant"])), variants,
                                      datasets["parameter_accounting"]),
@@ -72,6 +80,12 @@ def write_report(  # noqa: PLR0913 (a node: the verdict, the setup, then the dat
         runs=comparison.round(4).drop(columns=[] if comparison["diverged"].astype(bool).any()
                                       else ["diverged", "diverged_at_epoch"]),
     ) + "\n"
+
+
+def _sorted(values: Sequence[Any]) -> list[Any]:
+    """Numbers in order, anything else as the grid lists it."""
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    return sorted(values) if numbers else list(values)
 
 
 def _interval(n: int, mean: float, low: float, high: float, digits: int = 4) -> str:
@@ -196,5 +210,25 @@ def _grid(datasets: dict[str, Any], grid_keys: Sequence[str],
             settings=best_differences["variant_setting"] + " vs "
             + best_differences["versus_setting"]),
         "figure": datasets["sweep_curves"],
+        "panels": _panels(sweep_table, grid_keys),
         "points": pd.DataFrame(points),
     }
+
+
+def _panels(sweep_table: pd.DataFrame, grid_keys: Sequence[str]) -> pd.DataFrame | None:
+    """A grid of several keys, per value of the others (a panel of the figure): each
+    variant's best value of the first key there, on validation, and its test accuracy."""
+    if len(grid_keys) < 2:  # noqa: PLR2004 (one key: the best settings say it all)
+        return None
+    first, others = grid_keys[0], list(grid_keys[1:])
+    best = select_best_settings(sweep_table, grid_keys, per=others)
+    rows = []
+    for key, table in groups(best, others):
+        row = {k: value_label(v) for k, v in zip(others, key, strict=True)}
+        for r in table.to_dict("records"):
+            row[r["variant"]] = ("every run diverged" if pd.isna(r["final_val_accuracy_mean"])
+                                 else f"{first}={value_label(r[first])}: validation "
+                                 f"{r['final_val_accuracy_mean']:.4f}, test "
+                                 f"{r['test_accuracy_mean']:.4f}")
+        rows.append(row)
+    return pd.DataFrame(rows)
