@@ -65,8 +65,8 @@ def test_the_default_runner_is_the_projects_and_kedros_command_keeps_its_own():
     (["--runner=Sequential"], "Error: --runner=Sequential: no such runner; use "
                               "bn_compare.runner.ThreadRunner (the default), "),
     (["--pipelines=compar"], "Error: --pipelines=compar: no such pipeline; the pipelines: "
-                             "__default__, compare, data_processing, evaluation, reporting, "
-                             "training."),
+                             "__default__, compare, data_processing, diagnostics, evaluation, "
+                             "reporting, training."),
     (["--pipeline=compar"], "Error: --pipelines=compar: no such pipeline"),
     (["--namespaces=bn_after"], "Error: --namespaces=bn_after: no such namespace; the "
                                 "top-level ones: baseline, bn_after_activation, "

@@ -82,6 +82,7 @@ def test_progress_is_logged_as_each_training_ends(base_parameters, caplog):
 
 
 def test_progress_counts_only_the_trainings_a_resumed_run_has_left(base_parameters):
-    done = {f"baseline.seed_42.{name}": MemoryDataset(1) for name in ("model", "history")}
+    done = {f"baseline.seed_42.{name}": MemoryDataset(1)
+            for name in ("model", "history", "diagnostics")}
     hook, _ = _progress(base_parameters, DataCatalog(done), only_missing_outputs=True)
     assert hook._total == 2  # the two BN variants; the baseline's outputs exist

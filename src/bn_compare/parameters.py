@@ -181,6 +181,22 @@ class ConfirmParams(Section):
     per: Annotated[tuple[GridKey, ...], AfterValidator(_each_once)] = ()
 
 
+class DiagnosticsParams(Section):
+    """Diagnostics from inside each training (``training/probes.py``): per epoch, on the
+    same ``probe_size`` training images for every run (chosen by ``seed``); the loss
+    landscape and covariate shift at the ``checkpoints`` epochs (``last``: the last one)."""
+
+    enabled: StrictBool = True
+    probe_size: Count = 1024
+    seed: Seed = 0
+    checkpoints: Annotated[tuple[Count | Literal["last"], ...], AfterValidator(_each_once)] = (
+        1, 5, "last")
+
+    def checkpoint_epochs(self, epochs: int) -> set[int]:
+        """The checkpoints of a training of ``epochs`` epochs (those past its end dropped)."""
+        return {epochs if c == "last" else c for c in self.checkpoints} & set(range(1, epochs + 1))
+
+
 class ProjectParameters(Section):
     """Every parameter of the project (``conf/*/parameters*.yml`` merged)."""
 
@@ -196,6 +212,7 @@ class ProjectParameters(Section):
                     Discriminator(_grid_form),
                     AfterValidator(_one_namespace_per_point)] = GridParams()
     confirm: ConfirmParams = ConfirmParams()
+    diagnostics: DiagnosticsParams = DiagnosticsParams()
     tracking: TrackingParams = TrackingParams()
 
     @model_validator(mode="after")

@@ -14,11 +14,18 @@ from kedro.framework.project import pipelines as project_pipelines
 from kedro.framework.project import settings
 from kedro.pipeline import Pipeline
 
-from bn_compare.pipelines import compare, data_processing, evaluation, reporting, training
+from bn_compare.pipelines import (
+    compare,
+    data_processing,
+    diagnostics,
+    evaluation,
+    reporting,
+    training,
+)
 from bn_compare.run_matrix import RunMatrix
 
-PIPELINE_NAMES = ("data_processing", "training", "evaluation", "reporting", "compare",
-                  "__default__")
+PIPELINE_NAMES = ("data_processing", "training", "evaluation", "diagnostics", "reporting",
+                  "compare", "__default__")
 
 _matrix: RunMatrix | None = None  # forced by Kedro's no-argument register_pipelines()
 
@@ -42,13 +49,14 @@ def _matrix_without_a_context() -> RunMatrix:
 
 
 def register_pipelines() -> dict[str, Pipeline]:
-    """``data_processing``, ``training``, ``evaluation``, ``reporting`` and ``compare``
-    (the four composed, also the default)."""
+    """``data_processing``, ``training``, ``evaluation``, ``diagnostics``, ``reporting``
+    and ``compare`` (the five composed, also the default)."""
     matrix = _matrix if _matrix is not None else _matrix_without_a_context()
     pipelines = {
         "data_processing": data_processing.create_pipeline(),
         "training": training.create_pipeline(matrix),
         "evaluation": evaluation.create_pipeline(matrix),
+        "diagnostics": diagnostics.create_pipeline(matrix),
         "reporting": reporting.create_pipeline(matrix),
         "compare": compare.create_pipeline(matrix),
     }

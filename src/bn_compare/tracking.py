@@ -24,12 +24,10 @@ RUN_TAG, NAMESPACE_TAG, CONFIRM_TAG = "kedro.run_id", "bn_compare.namespace", "c
 EXPERIMENT_TAGS = {"mlflow.experimentKind": "custom_model_development"}  # not the GenAI UI
 
 
-class TrackingConfigError(ValueError):
-    """``tracking.uri`` cannot be used; raised before any node runs."""
+class TrackingConfigError(ValueError): ...  # tracking.uri cannot be used: before any node
 
 
-class TrackingLostError(RuntimeError):
-    """Tracking failed in a run that completed (its outputs are saved)."""
+class TrackingLostError(RuntimeError): ...  # tracking failed in a run that completed
 
 
 def tracking_uri(uri: str | None, project: Path) -> str:
@@ -88,10 +86,12 @@ class Tracker:
 
 
 def metric_values(data: Any, spec: Mapping[str, Any]) -> list[tuple[str, float, int]]:
-    """(key, value, step) of the declared ``metrics`` of a dict or a table."""
+    """(key, value, step) of the declared ``metrics``, or a tidy table's (docs/tracking.md)."""
     rows, step = [data] if isinstance(data, Mapping) else data.to_dict("records"), spec.get("step")
-    return [(key, float(row[key]), int(row[step]) if step else 0)
-            for row in rows for key in spec.get("metrics", ())]
+    metrics = spec.get("metrics", ())
+    named = ([("/".join(str(r[c]) for c in metrics["name"]), r[metrics["value"]], r) for r in rows]
+             if isinstance(metrics, Mapping) else [(k, r[k], r) for r in rows for k in metrics])
+    return [(key, float(value), int(row[step]) if step else 0) for key, value, row in named]
 
 
 def parent_tags(run_params: Mapping[str, Any], project: Path) -> dict[str, str]:

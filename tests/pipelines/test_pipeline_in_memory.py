@@ -218,3 +218,26 @@ def test_threads_give_the_numbers_of_one_node_at_a_time(base_parameters, two_see
         threads.load("comparison_table")[columns],
         one_at_a_time[one_at_a_time["seed"] == 43].reset_index(drop=True)[columns],
         check_exact=True)
+
+
+def test_diagnostics_cover_every_run_of_a_grid_and_the_report_says_why(base_parameters):
+    """A grid of two points and two seeds: every run's diagnostics, before training and
+    after each epoch, in one tidy table; the summary and the section "Why" at each
+    variant's best setting."""
+    catalog = run_in_memory(base_parameters, variants=["baseline", "bn_before_activation"],
+                            training={"seeds": [42, 43], "epochs": 2}, confirm={"seeds": []},
+                            grid={"learning_rate": [0.05, 0.005]})
+    table = catalog.load("diagnostics_table")
+    runs = table.groupby(["variant", "learning_rate", "seed"])
+    assert len(runs) == 2 * 2 * 2
+    assert all(sorted(run["epoch"].unique()) == [0, 1, 2] for _, run in runs)
+    assert runs.size().nunique() == 1  # the same measures in every run
+    landscape = table[table["measure"] == "loss_range"]
+    assert sorted(landscape["epoch"].unique()) == [1, 2]  # checkpoints 1, 5, last of 2
+    summary = catalog.load("diagnostics_summary")
+    assert (summary["n"] == 2).all()  # two seeds, at one setting per variant
+    assert len(summary) == len(table) // (2 * 2 * 2) * 2  # one point per variant
+    why = catalog.load("why")
+    assert why["seeds"] == 2 and "best setting" in why["note"]
+    assert {s["rule"] for s in why["sentences"]} == {"spread", "stabler", "landscape", "dead"}
+    assert "<h2>Why</h2>" in catalog.load("report")

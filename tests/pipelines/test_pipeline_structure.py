@@ -22,18 +22,21 @@ def test_one_namespace_per_variant_and_seed_with_build_and_train_nodes():
     assert pipeline.inputs() == {
         "fashion_mnist_raw", "params:data", "params:training", "params:statistics",
         "params:variants", "params:training.eval_batch_size", "params:data.class_names",
+        "params:diagnostics",
         *(f"params:variants.{v}.layers" for v in SEED_VARIANTS),
     }
     assert {"comparison_table", "variant_statistics", "pairwise_differences",
             "learning_curves@figure", "test_accuracy_intervals@figure", "verdict",
-            "report"} <= pipeline.all_outputs()
+            "diagnostics_table", "why", "activation_percentiles@figure",
+            "landscape_smoothness@figure", "report"} <= pipeline.all_outputs()
 
 
 def test_the_model_travels_through_the_catalog_between_build_and_train():
     pipeline = compare(_matrix(["baseline"]))
     train = next(n for n in pipeline.nodes if n.name == "baseline.seed_42.train_model")
     assert "baseline.seed_42.initial_model" in train.inputs
-    assert train.outputs == ["baseline.seed_42.model", "baseline.seed_42.history"]
+    assert train.outputs == ["baseline.seed_42.model", "baseline.seed_42.history",
+                             "baseline.seed_42.diagnostics"]
 
 
 def test_each_seed_is_bound_into_its_own_training_node():

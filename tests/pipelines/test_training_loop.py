@@ -56,7 +56,7 @@ def test_same_seed_same_weights_chunk_size_is_speed_only(layers, data):
 
 def test_train_model_returns_the_history_table(layers, data):
     model = build_model(layers, DATA, TRAINING, seed=1)
-    _, history = train_model(model, *data, TRAINING, seed=1)
+    _, history, _ = train_model(model, *data, TRAINING, seed=1)
     assert list(history.columns) == HISTORY_COLUMNS
     assert history["epoch"].tolist() == [1, 2]
     assert history["val_accuracy"].between(0, 1).all()

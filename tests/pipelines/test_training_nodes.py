@@ -82,7 +82,7 @@ def test_training_returns_the_model_and_a_history_table(base_parameters, trainin
     layers = base_parameters["variants"]["baseline"]["layers"]
     model = build_model(layers, DATA, training, seed=42)
     before = model.get_weights()[0].copy()
-    trained, history = train_model(model, x, y, x[:16], y[:16], training, seed=42)
+    trained, history, _ = train_model(model, x, y, x[:16], y[:16], training, seed=42)
     assert list(history.columns) == HISTORY_COLUMNS
     assert history["epoch"].tolist() == [1, 2]
     assert (history["seconds"] > 0).all()
@@ -116,7 +116,7 @@ def test_a_diverging_training_stops_and_is_recorded(base_parameters, training, c
     layers = base_parameters["variants"]["baseline"]["layers"]
     absurd = training.at({"learning_rate": 1e6, "epochs": 5, "steps_per_execution": 2})
     model = build_model(layers, DATA, absurd, seed=42)
-    _, history = train_model(model, x, y, x[:32], y[:32], absurd, seed=42,
+    _, history, _ = train_model(model, x, y, x[:32], y[:32], absurd, seed=42,
                              label="baseline (learning_rate=1e+06) seed 42")
     assert history["epoch"].tolist() == [1]  # stopped in the first epoch
     assert history["diverged"].all() and history["diverged_at_epoch"].tolist() == [1]
@@ -144,7 +144,7 @@ def test_a_healthy_training_is_not_marked(base_parameters, training):
     settings = training.at({"learning_rate": 0.05, "epochs": 3})
     model = build_model(base_parameters["variants"]["baseline"]["layers"], DATA, settings,
                         seed=42)
-    _, history = train_model(model, x, y, x[:16], y[:16], settings, seed=42)
+    _, history, _ = train_model(model, x, y, x[:16], y[:16], settings, seed=42)
     assert history["epoch"].tolist() == [1, 2, 3]
     assert not history["diverged"].any() and history["diverged_at_epoch"].isna().all()
 
@@ -164,3 +164,29 @@ def test_a_confirmation_takes_its_variants_best_setting_as_data():
     with pytest.raises(ValueError, match="plain: no best setting to confirm: every run of "
                                          "the grid there diverged"):
         choose_setting(best, variant="plain", points=points, per={})
+
+
+@pytest.mark.parametrize("variant", ["baseline", "bn_after_activation"])
+def test_diagnostics_leave_training_bit_for_bit_unchanged(base_parameters, training, variant):
+    """Every epoch probed, the landscape at each epoch: the same weights (BN's moving
+    statistics included) and the same history as with diagnostics off."""
+    from bn_compare.parameters import DiagnosticsParams
+
+    rng = np.random.default_rng(0)
+    x = rng.random((96, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, 96).astype(np.uint8)
+    layers = base_parameters["variants"][variant]["layers"]
+    results = {}
+    for enabled in (False, True):
+        model = build_model(layers, DATA, training, seed=42)
+        probed = DiagnosticsParams(enabled=enabled, probe_size=32, checkpoints=(1, 2))
+        results[enabled] = train_model(model, x, y, x[:16], y[:16], training, probed, seed=42)
+    (off_model, off_history, off_diagnostics), (on_model, on_history, diagnostics) = (
+        results[False], results[True])
+    assert all(np.array_equal(a, b) for a, b in zip(
+        off_model.get_weights(), on_model.get_weights(), strict=True))
+    columns = [c for c in HISTORY_COLUMNS if c != "seconds"]
+    assert off_history[columns].equals(on_history[columns])
+    assert off_diagnostics.empty and list(off_diagnostics.columns) == list(diagnostics.columns)
+    assert sorted(diagnostics["epoch"].unique()) == [0, 1, 2]
+    assert set(diagnostics.loc[diagnostics["measure"] == "beta_smoothness", "epoch"]) == {1, 2}

@@ -1,7 +1,7 @@
 """Per run (same namespaces as training): test metrics, predictions, confusion matrix
 and a summary row; then the tables that collect every run: the comparison table (one row
-per run, with its variant, grid values and seed), the learning curves of every run and
-the parameter accounting of every variant."""
+per run, with its variant, grid values and seed), the learning curves and diagnostics of
+every run and the parameter accounting of every variant."""
 
 import warnings
 
@@ -51,6 +51,8 @@ def _collect(runs: list[Run]) -> Pipeline:
              "comparison_table", name="build_comparison_table"),
         Node(bind(stack_tables, keys=keys), [f"{run.namespace}.history" for run in runs],
              "learning_curve_table", name="collect_learning_curves"),
+        Node(bind(stack_tables, keys=keys), [f"{run.namespace}.diagnostics" for run in runs],
+             "diagnostics_table", name="collect_diagnostics"),
         # the counts do not depend on the seed: each variant's first run
         Node(bind(stack_tables, keys=[{"variant": run.variant} for run in first_runs]),
              [f"{run.namespace}.parameters" for run in first_runs], "parameter_accounting",

@@ -17,7 +17,7 @@ from .nodes import (
     select_best_settings,
 )
 from .plots import plot_learning_curves, plot_sweep_curves, plot_test_accuracy_intervals
-from .report import FIGURES, GRID_FIGURES, GRID_TABLES, TABLES, write_report
+from .report import FIGURES, GRID_FIGURES, GRID_TABLES, TABLES, WHY_FIGURES, write_report
 from .verdict import write_grid_verdict, write_verdict
 
 
@@ -33,7 +33,7 @@ def create_pipeline(matrix: RunMatrix) -> Pipeline:
     setup = {name: f"params:{name}" for name in ("data", "training", "variants", "statistics")}
     tables = TABLES + (GRID_TABLES if sweep else ()) + (
         ("confirmation_table",) if matrix.confirmations else ())
-    figures = FIGURES + (GRID_FIGURES if sweep else ())
+    figures = FIGURES + WHY_FIGURES + (GRID_FIGURES if sweep else ())
     common = [
         node(compute_variant_statistics, ["comparison_table", "learning_curve_table",
                                           "params:statistics"], "variant_statistics"),
@@ -44,7 +44,7 @@ def create_pipeline(matrix: RunMatrix) -> Pipeline:
         node(plot_test_accuracy_intervals,
              ["comparison_table", "variant_statistics", *(["best_settings"] if sweep else [])],
              "test_accuracy_intervals@figure"),
-        node(write_report, {"verdict": "verdict", **setup, **{t: t for t in tables},
+        node(write_report, {"verdict": "verdict", "why": "why", **setup, **{t: t for t in tables},
                             **{f: f"{f}@png" for f in figures}},
              "report", overrides=None if sweep else matrix.points[0].overrides),
     ]

@@ -30,6 +30,7 @@ from .verdict import pp_interval
 # What the report lays out, by catalog name: tables, and figures as PNG bytes.
 TABLES = ("comparison_table", "variant_statistics", "pairwise_differences", "parameter_accounting")
 FIGURES = ("learning_curves", "test_accuracy_intervals")
+WHY_FIGURES = ("activation_percentiles", "landscape_smoothness")  # the diagnostics' plots
 GRID_TABLES = ("sweep_table", "best_settings", "best_setting_differences")
 GRID_FIGURES = ("sweep_curves",)
 NORM_COLUMNS = ["variant", "layer", "class_name", "features", "gamma", "beta", "moving_mean",
@@ -50,9 +51,10 @@ def _template() -> Template:
     return environment.get_template("report.html")
 
 
-def write_report(  # noqa: PLR0913 (a node: the verdict, the setup, then the datasets)
+def write_report(  # noqa: PLR0913, PLR0917 (a node: the verdict, the setup, the datasets)
     verdict: dict[str, Any], data: DataParams, training: TrainingParams,
-    variants: dict[str, Any], statistics: StatisticsParams, *,
+    variants: dict[str, Any], statistics: StatisticsParams, why: dict[str, Any] | None = None,
+    *,
     grid_keys: Sequence[str] = (), overrides: dict[str, Any] | None = None,
     **datasets: pd.DataFrame | bytes,
 ) -> str:
@@ -77,6 +79,7 @@ def write_report(  # noqa: PLR0913 (a node: the verdict, the setup, then the dat
         results=_results(datasets["variant_statistics"], statistics, grid_keys),
         differences=_differences(datasets["pairwise_differences"], confidence, grid_keys),
         plots=[datasets[name] for name in FIGURES],
+        why=why, why_plots=[datasets[name] for name in WHY_FIGURES] if why else [],
         runs=comparison.round(4).drop(columns=[] if comparison["diverged"].astype(bool).any()
                                       else ["diverged", "diverged_at_epoch"]),
     ) + "\n"

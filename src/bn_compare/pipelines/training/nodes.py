@@ -9,15 +9,17 @@ import numpy as np
 import pandas as pd
 
 from bn_compare import interruption
-from bn_compare.parameters import DataParams, TrainingParams
+from bn_compare.parameters import DataParams, DiagnosticsParams, TrainingParams
 from bn_compare.pipelines.training.loop import DivergenceGuard, train_epochs
 from bn_compare.pipelines.training.model_spec import build_sequential
+from bn_compare.pipelines.training.probes import Probe, probe_batch
 from bn_compare.tf_runtime import KERAS_STATE_LOCK, seeded_keras
 
 logger = logging.getLogger(__name__)
 
 HISTORY_COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds",
                    "diverged", "diverged_at_epoch"]
+DIAGNOSTICS_COLUMNS = ["epoch", "layer", "measure", "value"]
 # Per normalised feature: scale and offset (trainable), BatchNormalization's moving
 # statistics, and with ``renorm`` its three more (none of them trainable).
 NORM_VECTORS = ("gamma", "beta", "moving_mean", "moving_variance", "moving_stddev",
@@ -102,11 +104,12 @@ def _check(condition: bool, owner: Any, details: dict[str, Any]) -> None:
 
 def train_model(  # noqa: PLR0913, PLR0917 (a node: datasets, then the run's settings)
     model: Any, x_train: np.ndarray, y_train: np.ndarray, x_valid: np.ndarray,
-    y_valid: np.ndarray, training: TrainingParams, *,
-    seed: int, overrides: dict[str, Any] | None = None, label: str | None = None,
-) -> tuple[Any, pd.DataFrame]:
+    y_valid: np.ndarray, training: TrainingParams, diagnostics: DiagnosticsParams | None = None,
+    *, seed: int, overrides: dict[str, Any] | None = None, label: str | None = None,
+) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
     """Train the model (shuffles drawn from ``seed``) with the training settings of its
-    grid point (``overrides``); return it and its history table.
+    grid point (``overrides``); return it, its history table and its diagnostics (tidy:
+    epoch, layer, measure, value; epoch 0 before training; empty when turned off).
 
     A training that diverges (``loop.DivergenceGuard``) stops at once, is logged as a
     warning and recorded in the history (``diverged``, ``diverged_at_epoch``); the
@@ -116,11 +119,23 @@ def train_model(  # noqa: PLR0913, PLR0917 (a node: datasets, then the run's set
     seeded_keras(seed, training.deterministic)
     log = EpochLog(label, training.epochs)
     guard = DivergenceGuard.for_model(model, training.loss)
+    measured: list[dict[str, Any]] = []
+    on_epoch_end = log
+    if diagnostics is not None and diagnostics.enabled:
+        probe = Probe(model, *probe_batch(x_train, y_train, diagnostics.probe_size,
+                                          diagnostics.seed),
+                      learning_rate=training.learning_rate,
+                      checkpoints=diagnostics.checkpoint_epochs(training.epochs))
+        measured += probe.measure(0)
+
+        def on_epoch_end(epoch: int, logs: dict[str, float], seconds: float) -> None:
+            log(epoch, logs, seconds)
+            measured.extend(probe.measure(epoch + 1))
     try:
         history = pd.DataFrame(train_epochs(
             model, x_train, y_train, x_valid, y_valid, epochs=training.epochs,
             batch_size=training.batch_size, steps_per_execution=training.steps_per_execution,
-            eval_batch_size=training.eval_batch_size, seed=seed, on_epoch_end=log,
+            eval_batch_size=training.eval_batch_size, seed=seed, on_epoch_end=on_epoch_end,
             guard=guard))
     except interruption.TrainingInterrupted as stopped:
         logger.warning("%s stopped at %s: the run is being stopped, nothing of this "
@@ -134,7 +149,7 @@ def train_model(  # noqa: PLR0913, PLR0917 (a node: datasets, then the run's set
         logger.warning("%s diverged at epoch %d/%d (%s): training stopped, the run is "
                        "recorded as diverged", label, guard.epoch, training.epochs,
                        guard.reason)
-    return model, history[HISTORY_COLUMNS]
+    return model, history[HISTORY_COLUMNS], pd.DataFrame(measured, columns=DIAGNOSTICS_COLUMNS)
 
 
 class EpochLog:

@@ -1,6 +1,7 @@
 """One template, instantiated per run (variant x grid point x seed) under its namespace
 (``baseline.seed_42``, ``baseline.learning_rate_0p1.seed_42``, see ``run_matrix``):
-layer spec -> compiled untrained model -> parameter accounting, trained model, history.
+layer spec -> compiled untrained model -> parameter accounting, trained model, history,
+diagnostics.
 """
 
 from kedro.pipeline import Node, Pipeline
@@ -31,8 +32,8 @@ def run_training(run: Run, points: tuple[GridPoint, ...] = ()) -> Pipeline:
         Node(account_parameters, "initial_model", "parameter_table", name="account_parameters"),
         Node(bind(train_model, seed=run.seed, label=run.description, **fixed),
              {"model": "initial_model", **{name: name for name in sorted(TRAINING_INPUTS)},
-              "training": "params:training", **setting}, ["model", "history"],
-             name="train_model"),
+              "training": "params:training", "diagnostics": "params:diagnostics", **setting},
+             ["model", "history", "diagnostics"], name="train_model"),
     ]
     return Pipeline(
         nodes,
@@ -40,6 +41,7 @@ def run_training(run: Run, points: tuple[GridPoint, ...] = ()) -> Pipeline:
         inputs=TRAINING_INPUTS | ({"best_settings"} if run.confirms else set()),
         outputs={"parameter_table": f"{run.namespace}.parameters"},
         parameters={"params:data": "params:data", "params:training": "params:training",
+                    "params:diagnostics": "params:diagnostics",
                     "params:layers": f"params:variants.{run.variant}.layers"},
     )
 

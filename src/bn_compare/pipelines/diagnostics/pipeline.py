@@ -1,0 +1,28 @@
+"""Why BatchNormalization helps: every run's diagnostics (collected by ``evaluation`` as
+``diagnostics_table``) over seeds, at each variant's best setting for a grid: the summary,
+the section "Why" of the report, and its two plots."""
+
+from kedro.pipeline import Node, Pipeline
+
+from bn_compare.pipelines.variant_template import bind
+from bn_compare.run_matrix import RunMatrix
+
+from .nodes import explain_diagnostics, summarise_diagnostics
+from .plots import plot_activation_percentiles, plot_landscape_smoothness
+
+
+def create_pipeline(matrix: RunMatrix) -> Pipeline:
+    keys = matrix.grid_keys if matrix.is_sweep else ()
+    best = ["best_settings"] if keys else []  # from reporting
+    return Pipeline([
+        Node(bind(summarise_diagnostics, grid_keys=keys),
+             ["diagnostics_table", "params:statistics", *best], "diagnostics_summary",
+             name="summarise_diagnostics"),
+        Node(bind(explain_diagnostics, grid_keys=keys),
+             ["diagnostics_table", "params:statistics", "params:variants", *best], "why",
+             name="explain_diagnostics"),
+        Node(plot_activation_percentiles, "diagnostics_summary", "activation_percentiles@figure",
+             name="plot_activation_percentiles"),
+        Node(plot_landscape_smoothness, "diagnostics_summary", "landscape_smoothness@figure",
+             name="plot_landscape_smoothness"),
+    ])
