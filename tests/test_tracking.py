@@ -96,6 +96,23 @@ def test_declared_metrics_of_a_table_or_a_dict():
         == [("test_accuracy", 0.8, 0)]
     assert metric_values(pd.DataFrame({"diverged": [True]}), {"metrics": ["diverged"]}) == [
         ("diverged", 1.0, 0)]
+    tidy = pd.DataFrame({"epoch": [0, 1], "layer": ["layer 1", "network"],
+                         "measure": ["dead_fraction", "loss_range"], "value": [0.5, 0.1]})
+    assert metric_values(tidy, {"metrics": {"name": ["layer", "measure"], "value": "value"},
+                                "step": "epoch"}) == [
+        ("layer 1/dead_fraction", 0.5, 0), ("network/loss_range", 0.1, 1)]
+
+
+def test_more_metrics_than_mlflow_takes_in_one_call_are_all_logged(store, tmp_path):
+    from mlflow import MlflowClient
+
+    tracker = Tracker.connect(store, "batches", tmp_path)
+    run = tracker.call("create_run", tracker.experiment_id).info.run_id
+    tracker.log_batch(run, [("layer 1/dead_fraction", 0.5, step) for step in range(2500)],
+                      params={"variant": "baseline"})
+    assert tracker.failure is None
+    history = MlflowClient(store).get_metric_history(run, "layer 1/dead_fraction")
+    assert len(history) == 2500
 
 
 def test_the_store_is_the_parameter_then_the_environment_then_the_project(tmp_path,

@@ -81,8 +81,10 @@ class Tracker:
                   params: Mapping[str, Any] | None = None) -> None:
         from mlflow.entities import Metric, Param
 
-        self.call("log_batch", run, metrics=[Metric(k, v, 0, step) for k, v, step in metrics],
-                  params=[Param(k, str(v)[:6000]) for k, v in (params or {}).items()])
+        logged = [Metric(k, v, 0, step) for k, v, step in metrics]
+        for first in range(0, len(logged) or 1, 900):  # MLflow takes 1,000 values a call
+            self.call("log_batch", run, metrics=logged[first:first + 900], params=[] if first
+                      else [Param(k, str(v)[:6000]) for k, v in (params or {}).items()])
 
 
 def metric_values(data: Any, spec: Mapping[str, Any]) -> list[tuple[str, float, int]]:
