@@ -56,7 +56,7 @@ def _tree(store, run_id):
 @pytest.mark.parametrize("runner", [SequentialRunner, ThreadRunner])
 def test_a_run_is_a_parent_with_one_child_per_training(base_parameters, store, runner):
     run_id = f"test-{runner.__name__}"
-    catalog = _tracked(base_parameters, store, runner(), run_id)
+    catalog = _tracked(base_parameters, store, runner(), run_id, diagnostics={"enabled": True})
     client, experiment, parent, children = _tree(store, run_id)
     assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
     assert sorted(children) == [f"{v}.seed_42" for v in VARIANTS]
@@ -76,6 +76,8 @@ def test_a_run_is_a_parent_with_one_child_per_training(base_parameters, store, r
         assert child.data.metrics["test_accuracy"] == pytest.approx(
             test_metrics["test_accuracy"])
         assert child.data.metrics["diverged"] == 0.0
+        dead = client.get_metric_history(child.info.run_id, "layer 1/dead_fraction")
+        assert [m.step for m in dead] == list(range(EPOCHS + 1))  # diagnostics: epoch 0 on
         assert not client.list_artifacts(child.info.run_id)  # in memory: no files
 
 

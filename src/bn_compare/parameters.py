@@ -184,9 +184,10 @@ class ConfirmParams(Section):
 class DiagnosticsParams(Section):
     """Diagnostics from inside each training (``training/probes.py``): per epoch, on the
     same ``probe_size`` training images for every run (chosen by ``seed``); the loss
-    landscape and covariate shift at the ``checkpoints`` epochs (``last``: the last one)."""
+    landscape and covariate shift at the ``checkpoints`` epochs (``last``: the last one).
+    Off by default: they add about 15% to ``compare`` (docs/diagnostics.md)."""
 
-    enabled: StrictBool = True
+    enabled: StrictBool = False
     probe_size: Count = 1024
     seed: Seed = 0
     checkpoints: Annotated[tuple[Count | Literal["last"], ...], AfterValidator(_each_once)] = (

@@ -226,7 +226,7 @@ def test_diagnostics_cover_every_run_of_a_grid_and_the_report_says_why(base_para
     variant's best setting."""
     catalog = run_in_memory(base_parameters, variants=["baseline", "bn_before_activation"],
                             training={"seeds": [42, 43], "epochs": 2}, confirm={"seeds": []},
-                            grid={"learning_rate": [0.05, 0.005]})
+                            grid={"learning_rate": [0.05, 0.005]}, diagnostics={"enabled": True})
     table = catalog.load("diagnostics_table")
     runs = table.groupby(["variant", "learning_rate", "seed"])
     assert len(runs) == 2 * 2 * 2

@@ -79,7 +79,7 @@ def write_report(  # noqa: PLR0913, PLR0917 (a node: the verdict, the setup, the
         results=_results(datasets["variant_statistics"], statistics, grid_keys),
         differences=_differences(datasets["pairwise_differences"], confidence, grid_keys),
         plots=[datasets[name] for name in FIGURES],
-        why=why, why_plots=[datasets[name] for name in WHY_FIGURES] if why else [],
+        why=why, why_plots=[datasets[name] for name in WHY_FIGURES] if why and why["seeds"] else [],
         runs=comparison.round(4).drop(columns=[] if comparison["diverged"].astype(bool).any()
                                       else ["diverged", "diverged_at_epoch"]),
     ) + "\n"
