@@ -62,9 +62,10 @@ def _ratio(values: Sequence[float], confidence: float) -> dict[str, float]:
 
 
 def _times(ratio: Mapping[str, float]) -> str:
-    interval = (f" [{ratio['ci_low']:.2f}, {ratio['ci_high']:.2f}]"
+    digits = 3 if 0.95 < ratio["mean"] < 1.05 else 2  # noqa: PLR2004 (near 1: one more digit)
+    interval = (f" [{ratio['ci_low']:.{digits}f}, {ratio['ci_high']:.{digits}f}]"
                 if math.isfinite(ratio["ci_low"]) else "")
-    return f"{ratio['mean']:.2f}x{interval}"
+    return f"{ratio['mean']:.{digits}f}x{interval}"
 
 
 def _direction(ratio: Mapping[str, float]) -> str:
@@ -144,7 +145,8 @@ def _stability(table: pd.DataFrame, confidence: float, plain: list[str],
                            "Ioffe & Szegedy's explanation here" if result["ci_high"] < 0 else
                            "is not shown to be stabler with normalization")
                 sentences.append({"rule": "stabler", "layer": layer, "text": (
-                    f"{layer} in {variant} against {reference}: the spread {verdict}.")})
+                    f"{layer.capitalize()} in {variant} against {reference}: the spread "
+                    f"{verdict}.")})
     return sentences
 
 
@@ -195,8 +197,8 @@ def _dead_units(table: pd.DataFrame, confidence: float) -> list[dict[str, Any]]:
         parts = []
         for variant, group in rows[rows["layer"] == layer].groupby("variant", sort=False):
             result = mean_interval(group["value"].tolist(), confidence)
-            interval = (f" [{result['ci_low']:.1%}, {result['ci_high']:.1%}]"
-                        if math.isfinite(result["ci_low"]) else "")
+            interval = (f" [{max(result['ci_low'], 0):.1%}, {min(result['ci_high'], 1):.1%}]"
+                        if math.isfinite(result["ci_low"]) else "")  # a share: within 0-100%
             parts.append(f"{variant} {result['mean']:.1%}{interval}")
         sentences.append({"rule": "dead", "layer": layer, "text": (
             f"Units of {layer} whose input to the nonlinearity is never positive on the probe "
