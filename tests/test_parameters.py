@@ -7,6 +7,7 @@ import pytest
 
 from bn_compare.parameters import (
     DataParams,
+    DiagnosticsParams,
     GridParams,
     InvalidParametersError,
     ProjectParameters,
@@ -166,3 +167,13 @@ def test_the_grid_declares_exactly_the_griddable_keys():
 )
 def test_the_split_sizes_follow_from_the_official_files(data, sizes):
     assert DataParams(**data).split_sizes == sizes
+
+
+@pytest.mark.parametrize(
+    ("checkpoints", "epochs", "expected"),
+    [((1, 5, "last"), 10, {1, 5, 10}), ((1, 5, "last"), 3, {1, 3}), ((), 10, set())],
+)
+def test_diagnostics_checkpoints_are_epochs_of_the_training(checkpoints, epochs, expected):
+    """``last`` is the training's last epoch, checkpoints past it are dropped, and an
+    empty list turns the landscape probes off alone."""
+    assert DiagnosticsParams(checkpoints=checkpoints).checkpoint_epochs(epochs) == expected
