@@ -126,16 +126,18 @@ def plot_sweep_curves(sweep_table: pd.DataFrame, grid_keys: Sequence[str]) -> Fi
     axes = fig.subplots(2, len(panels), squeeze=False)
     for column, (key, table) in enumerate(panels):
         title = setting_label(dict(zip(panel_keys, key, strict=True)))
-        best = select_best_settings(table, grid_keys).dropna(subset=["final_val_accuracy_mean"])
+        best = {row["variant"]: {key: row[key] for key in grid_keys}  # where none diverged
+                for row in select_best_settings(table, grid_keys).dropna(
+                    subset=["final_val_accuracy_mean"]).to_dict("records")}
         for ax, (metric, name) in zip(axes[:, column], SWEEP_PANELS.items(), strict=True):
             for index, ((variant,), points) in enumerate(groups(table, ["variant"])):
                 xs = points[x_key] if numeric else points[x_key].map(x_values.index)
                 color = f"C{index}"
                 ax.plot(xs, points[f"{metric}_mean"], marker="o", color=color, label=variant)
-                chosen = at_setting(points, best[best["variant"] == variant].iloc[0][
-                    list(grid_keys)]) if variant in set(best["variant"]) else []
-                ax.plot(xs[chosen], points.loc[chosen, f"{metric}_mean"], "*", color=color,
-                        markersize=16, markeredgecolor="black")
+                if variant in best:
+                    chosen = at_setting(points, best[variant])
+                    ax.plot(xs[chosen], points.loc[chosen, f"{metric}_mean"], "*",
+                            color=color, markersize=16, markeredgecolor="black")
                 ax.fill_between(xs, points[f"{metric}_ci_low"], points[f"{metric}_ci_high"],
                                 color=color, alpha=0.2, linewidth=0)
                 for point in points.assign(x=xs)[points["diverged"] > 0].to_dict("records"):

@@ -8,6 +8,7 @@ import base64
 import math
 from collections.abc import Sequence
 from functools import cache
+from numbers import Real
 from typing import Any
 
 import pandas as pd
@@ -87,8 +88,8 @@ def write_report(  # noqa: PLR0913, PLR0917 (a node: the verdict, the setup, the
 
 def _sorted(values: Sequence[Any]) -> list[Any]:
     """Numbers in order, anything else as the grid lists it."""
-    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
-    return sorted(values) if numbers else list(values)
+    numeric = all(isinstance(v, Real) and not isinstance(v, bool) for v in values)
+    return sorted(values) if numeric else list(values)
 
 
 def _interval(n: int, mean: float, low: float, high: float, digits: int = 4) -> str:
