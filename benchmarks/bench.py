@@ -11,7 +11,9 @@ settings and the project's default runner.
     python benchmarks/bench.py                 # full comparison (a few minutes)
     python benchmarks/bench.py --smoke         # seconds: smoke env, 2 epochs, 1 repeat
 
-Results are printed and written to benchmarks/results/<timestamp>.json and .csv.
+Then the machine's own floor for one training step and the project's steps against it,
+as ratios (``benchmarks/floor.py``). Results are printed and written to
+benchmarks/results/<timestamp>.json and .csv.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
+from floor import describe as describe_floor
+from floor import measure as measure_floor
 
 ROOT = Path(__file__).resolve().parents[1]
 KEDRO = str(Path(sys.executable).with_name("kedro"))
@@ -194,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{attempt}/{repeats}] kedro run --pipeline=compare ...", flush=True)
             our_runs.append(run_pipeline(args.smoke, Path(workdir)))
 
+    print("the machine's floor and the project's steps against it ...", flush=True)
+    floor = measure_floor(steps=100 if args.smoke else 800)
+
     reference, ours = summarise(reference_runs), summarise(our_runs)
     speedup = reference["wall_seconds"] / ours["wall_seconds"]
     accuracy_diff_pp = {
@@ -209,12 +216,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"peak memory of the process tree, PSS (RSS): ours {ours['peak_pss_mb']:.0f} "
           f"({ours['peak_rss_mb']:.0f}) MB, notebook {reference['peak_pss_mb']:.0f} "
           f"({reference['peak_rss_mb']:.0f}) MB")
+    print(describe_floor(floor))
 
     args.output.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H.%M.%SZ")
     result = {"smoke": args.smoke, "repeats": repeats, "speedup": speedup,
               "val_accuracy_diff_pp": accuracy_diff_pp, "notebook": reference,
-              "ours": ours, "runs": {"notebook": reference_runs, "ours": our_runs}}
+              "ours": ours, "runs": {"notebook": reference_runs, "ours": our_runs},
+              "floor": floor}
     (args.output / f"{stamp}.json").write_text(json.dumps(result, indent=2))
     with open(args.output / f"{stamp}.csv", "w", newline="") as stream:
         writer = csv.DictWriter(stream, fieldnames=list(rows[0]))

@@ -1,0 +1,33 @@
+"""benchmarks/floor.py: the floor's arithmetic and that each measure runs (no time is
+asserted: speed is shown by `make bench`, as ratios measured side by side)."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+from tests.conftest import PROJECT_ROOT
+
+sys.path.insert(0, str(PROJECT_ROOT / "benchmarks"))
+import floor  # noqa: E402 (a script's module, beside bench.py)
+
+
+def test_one_step_is_36_mflop_forward_weight_gradients_and_back_propagation():
+    forward = 2 * 32 * (784 * 300 + 300 * 100 + 100 * 10)
+    back_propagated = 2 * 32 * (300 * 100 + 100 * 10)  # not into the first layer
+    assert floor.step_flops() == 2 * forward + back_propagated == 36_057_600
+
+
+def test_the_floor_and_the_projects_steps_are_measured_and_described():
+    seconds = floor.floor_seconds(repeats=5)
+    assert math.isfinite(seconds) and seconds > 0
+    steps = floor.project_seconds_per_step(["baseline", "bn_before_activation"], steps=8)
+    assert set(steps) == {"baseline", "bn_before_activation"}
+    assert all(math.isfinite(s) and s > 0 for s in steps.values())
+    result = {"floor_ms": 0.5, "floor_gflops": 72.0, "alone_ms": {"baseline": 1.0},
+              "side_by_side_ms": {"baseline": 1.5}, "alone_ratio": {"baseline": 2.0},
+              "side_by_side_ratio": {"baseline": 3.0}}
+    assert floor.describe(result).splitlines() == [
+        "floor: 0.50 ms per step (36 MFLOP, 72 GFLOP/s, one core, NumPy's BLAS)",
+        "baseline alone: 1.00 ms per step = 2.00x the floor",
+        "baseline side by side: 1.50 ms per step = 3.00x the floor"]
