@@ -104,3 +104,22 @@ def test_real_fashion_mnist_passes_every_official_check():
     assert data["test_images"].shape == (10000, 28, 28)
     assert np.bincount(data["train_labels"]).tolist() == [6000] * 10
     assert np.bincount(data["test_labels"]).tolist() == [1000] * 10
+
+
+def test_files_are_read_and_checked_once_while_they_stay_the_same(
+        synthetic_fashion_mnist, monkeypatch):
+    """The run's input check and the split node load the raw data: one read, one check;
+    a file replaced since is read and checked again."""
+    from bn_compare.datasets import fashion_mnist_dataset
+
+    reads = []
+    real = fashion_mnist_dataset.read_idx_gz
+    monkeypatch.setattr(fashion_mnist_dataset, "read_idx_gz",
+                        lambda path, **kwargs: reads.append(path.name) or real(path, **kwargs))
+    dataset = FashionMNISTDataset(path=str(synthetic_fashion_mnist), search_paths=[],
+                                  download=False, verify=False)
+    first, again = dataset.load(), dataset.load()
+    assert len(reads) == 4 and np.array_equal(first["train_labels"], again["train_labels"])
+    write_idx(synthetic_fashion_mnist / "train-labels-idx1-ubyte.gz", np.full(12, 7))
+    assert dataset.load()["train_labels"].tolist() == [7] * 12
+    assert len(reads) == 8
