@@ -1,5 +1,6 @@
-"""benchmarks/floor.py: the floor's arithmetic and that each measure runs (no time is
-asserted: speed is shown by `make bench`, as ratios measured side by side)."""
+"""benchmarks/floor.py and step_ops.py: the floor's arithmetic, that each measure runs, and
+the step's matrix products counted (no time is asserted: speed is shown by `make bench`,
+as ratios measured side by side)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import sys
 from tests.conftest import PROJECT_ROOT
 
 sys.path.insert(0, str(PROJECT_ROOT / "benchmarks"))
-import floor  # noqa: E402 (a script's module, beside bench.py)
+import floor  # noqa: E402 (scripts' modules, beside bench.py)
+import step_ops  # noqa: E402
 
 
 def test_one_step_is_36_mflop_forward_weight_gradients_and_back_propagation():
@@ -31,3 +33,11 @@ def test_the_floor_and_the_projects_steps_are_measured_and_described():
         "floor: 0.50 ms per step (36 MFLOP, 72 GFLOP/s, one core, NumPy's BLAS)",
         "baseline alone: 1.00 ms per step = 2.00x the floor",
         "baseline side by side: 1.50 ms per step = 3.00x the floor"]
+
+
+def test_a_step_of_the_baseline_has_the_eight_matrix_products_of_the_floor(base_parameters):
+    """Three forward, three weight gradients, two back-propagated: the floor's products;
+    everything else in the step is what the floor leaves out."""
+    operations = step_ops.step_operations(base_parameters["variants"]["baseline"]["layers"])
+    assert operations["MatMul"] == 8
+    assert sum(n for kind, n in operations.items() if kind not in step_ops.BOOKKEEPING) > 8
