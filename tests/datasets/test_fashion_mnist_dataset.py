@@ -123,3 +123,15 @@ def test_files_are_read_and_checked_once_while_they_stay_the_same(
     write_idx(synthetic_fashion_mnist / "train-labels-idx1-ubyte.gz", np.full(12, 7))
     assert dataset.load()["train_labels"].tolist() == [7] * 12
     assert len(reads) == 8
+
+
+def test_a_pickled_dataset_carries_no_arrays(synthetic_fashion_mnist):
+    """Worker processes (ParallelRunner, Dask) receive the catalog pickled: without the
+    arrays the input check kept, they read the files themselves."""
+    import pickle
+
+    dataset = FashionMNISTDataset(path=str(synthetic_fashion_mnist), search_paths=[],
+                                  download=False, verify=False)
+    dataset.load()
+    assert len(pickle.dumps(dataset)) < 2_000
+    assert pickle.loads(pickle.dumps(dataset)).load()["test_images"].shape == (6, 28, 28)

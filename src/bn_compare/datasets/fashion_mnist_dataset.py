@@ -55,13 +55,18 @@ class FashionMNISTDataset(AbstractDataset[Any, dict[str, np.ndarray]]):
     def load(self) -> dict[str, np.ndarray]:
         files = {key: self._find(spec) or self._fetch(spec)
                  for key, spec in FASHION_MNIST_FILES.items()}
-        stamp = tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files.values())
+        stamp = tuple((str(f), (stat := f.stat()).st_size, stat.st_mtime_ns)
+                      for f in files.values())
         if self._checked is None or self._checked[0] != stamp:
             arrays = {key: self._read(files[key], spec) for key, spec in FASHION_MNIST_FILES.items()}
             check_pair(arrays["train_images"], arrays["train_labels"], "training set")
             check_pair(arrays["test_images"], arrays["test_labels"], "test set")
             self._checked = (stamp, arrays)
         return dict(self._checked[1])
+
+    def __getstate__(self) -> dict[str, Any]:
+        # a catalog sent to worker processes (ParallelRunner, Dask) carries no arrays
+        return {**self.__dict__, "_checked": None}
 
     def _read(self, file: Path, spec: IdxFile) -> np.ndarray:
         try:

@@ -86,6 +86,8 @@ class Probe:
         self.learning_rate, self.checkpoints = float(learning_rate), set(checkpoints)
         self.loss = keras.losses.get(model.loss)
         self.blocks, self.dense = hidden_blocks(model)
+        self.nonlinear = {b.nonlinearity for b in self.blocks if b.nonlinearity is not None}
+        self.ends = {block.last: block for block in self.blocks}  # by its last layer
         position = {id(v): i for i, v in enumerate(model.trainable_variables)}
         self.kernels = [position[id(model.layers[i].kernel)] for i in self.dense]
         self.dense_names = [block.name for block in self.blocks] + ["output"]
@@ -158,12 +160,12 @@ class Probe:
             with self.keras.StatelessScope(state_mapping=mapping):
                 h, pre = self.x, {}
                 for i, layer in enumerate(model.layers):
-                    if record and i in self._nonlinear:
+                    if record and i in self.nonlinear:
                         pre[i] = (self._affine(layer, h) if type(layer).__name__ == "Dense"
                                   else h)
                     h = layer(h, training=True)
-                    if record and i in self._ends:
-                        block = self._ends[i]
+                    if record and i in self.ends:
+                        block = self.ends[i]
                         trace.append((None if block.nonlinearity is None
                                       else np.asarray(pre[block.nonlinearity]), np.asarray(h)))
                 loss = tf.reduce_mean(self.loss(self.y, h))
@@ -173,11 +175,3 @@ class Probe:
         ops = self.keras.ops
         affine = ops.matmul(h, layer.kernel)
         return ops.add(affine, layer.bias) if layer.use_bias else affine
-
-    @property
-    def _nonlinear(self) -> set[int]:
-        return {block.nonlinearity for block in self.blocks if block.nonlinearity is not None}
-
-    @property
-    def _ends(self) -> dict[int, Block]:
-        return {block.last: block for block in self.blocks}
