@@ -224,13 +224,13 @@ def tracked_runs(store_uri: str, experiment: str = "bn-compare") -> list:
             for parent in parents]
 
 
-def metric_histories(store_uri: str, run,
-                     names=("loss", "accuracy", "val_loss", "val_accuracy")) -> dict[str, list]:
+def metric_histories(store_uri: str, run) -> dict[str, list[float]]:
     from mlflow import MlflowClient
 
     client = MlflowClient(store_uri)
     return {name: [m.value for m in sorted(client.get_metric_history(run.info.run_id, name),
-                                           key=lambda m: m.step)] for name in names}
+                                           key=lambda m: m.step)]
+            for name in ("loss", "accuracy", "val_loss", "val_accuracy")}
 
 
 def project_store(project: Path) -> str:
