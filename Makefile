@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# cpu: tensorflow-cpu; gpu: TensorFlow with CUDA (make install TENSORFLOW=gpu, README)
+TENSORFLOW ?= cpu
 
 export KEDRO_DISABLE_TELEMETRY := 1
 export MPLBACKEND := Agg
@@ -24,7 +26,7 @@ help:
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q -e ".[$(TENSORFLOW),dev]"
 	touch $@
 
 install: $(STAMP)

@@ -23,7 +23,7 @@ os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")  # as `make test` sets it
 os.environ.setdefault("MPLBACKEND", "Agg")
 # What tf_runtime sets before TensorFlow's import: tests import it in any order, and a
 # run in a test process must give the numbers of `kedro run` (oneDNN rounds differently).
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 VARIANTS = ["baseline", "bn_after_activation", "bn_before_activation"]
 PER_VARIANT = ["initial_model", "model", "history", "parameters", "test_metrics",

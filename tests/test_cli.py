@@ -98,6 +98,17 @@ def test_a_bad_value_on_the_command_line(project):
         "  - training.epochs: must be > 0, got 0")
 
 
+def test_a_gpu_asked_for_where_tensorflow_sees_none(project):
+    """Here, as in CI, tensorflow-cpu: the message says how to install TensorFlow with CUDA."""
+    assert refused(project, "--params=training.device=gpu") == (
+        "Error: Invalid parameters, nothing was run:\n"
+        "  - training.device: 'gpu', but TensorFlow sees no GPU (this environment has "
+        "tensorflow-cpu, built without CUDA: install the project with the extra that brings "
+        "TensorFlow, in a fresh environment: make install (pip install -e \".[cpu]\"), or on a "
+        "machine with an NVIDIA GPU make install TENSORFLOW=gpu (pip install -e \".[gpu]\")); "
+        "use training.device: auto or cpu to train on the CPU")
+
+
 def test_a_layer_keras_does_not_know(project):
     output = with_file(project, "conf/smoke/parameters_bad.yml", yaml.safe_dump(
         {"variants": {"wide": {"layers": [{"class_name": "Flatten"},

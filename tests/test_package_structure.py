@@ -4,6 +4,7 @@ building the pipelines imports neither TensorFlow nor Keras."""
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import subprocess
 import sys
 
@@ -60,3 +61,13 @@ def test_the_cli_and_the_pipelines_never_load_tensorflow():
     result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT,
                             capture_output=True, text=True, check=False, timeout=300)
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stderr[-3000:]
+
+
+def test_tensorflow_comes_from_one_extra_for_the_cpu_and_one_for_a_gpu():
+    """An extra cannot remove a base dependency: with tensorflow-cpu in the base, a GPU
+    install would get both packages. Neither is one; `make install` picks `cpu`."""
+    tensorflows = sorted(r.replace(" ", "") for r in importlib.metadata.requires("bn_compare")
+                         if r.startswith("tensorflow"))
+    assert tensorflows == ['tensorflow-cpu<3,>=2.16;extra=="cpu"',
+                           'tensorflow[and-cuda]<3,>=2.16;extra=="gpu"']
+    assert 'pip install -q -e ".[$(TENSORFLOW),dev]"' in (PROJECT_ROOT / "Makefile").read_text()

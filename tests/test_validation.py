@@ -1,8 +1,14 @@
-"""The checks that need Keras: layer classes and arguments, optimizer and loss names."""
+"""The checks that need Keras: layer classes and arguments, optimizer and loss names;
+the device (``training.device``; a GPU asked for where none is: tests/test_cli.py)."""
+
+import os
+import sys
 
 import pytest
 
+from bn_compare import tf_runtime
 from bn_compare.parameters import ProjectParameters
+from bn_compare.tf_runtime import TensorFlowMissingError, select_device
 from bn_compare.validation import keras_problems
 
 
@@ -60,3 +66,16 @@ def _variant(*layers):
 def test_a_model_that_does_not_fit_the_data_is_refused(base_parameters, sections, message):
     problems = keras_problems(_params(base_parameters, **sections))
     assert any(problem.startswith(message) for problem in problems), problems
+
+
+def test_training_on_the_cpu_hides_every_gpu_from_this_process_and_its_workers(monkeypatch):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")
+    assert select_device("cpu") == []
+    assert os.environ["CUDA_VISIBLE_DEVICES"] == "-1"
+
+
+def test_an_environment_without_tensorflow_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "tensorflow", None)  # import tensorflow fails
+    with pytest.raises(TensorFlowMissingError, match=r'TensorFlow is not installed: install '
+                       r'the project with the extra .* make install \(pip install -e "\.\[cpu\]"\)'):
+        tf_runtime._set_up_process()

@@ -24,13 +24,14 @@ from bn_compare import interruption
 from bn_compare.hooks import InvalidRunRequestError
 from bn_compare.parameters import InvalidParametersError
 from bn_compare.pipeline_registry import PIPELINE_NAMES
+from bn_compare.tf_runtime import TensorFlowMissingError
 from bn_compare.tracking import TrackingConfigError, TrackingLostError
 
 DEFAULT_RUNNER = "bn_compare.runner.ThreadRunner"
 RUNNERS = (f"{DEFAULT_RUNNER} (the default), bn_compare.runner.DaskRunner, or one of "
            f"Kedro's: SequentialRunner, ThreadRunner, ParallelRunner")
 REFUSED = (InvalidParametersError, InvalidRunRequestError, DatasetError,
-           TrackingConfigError, TrackingLostError)
+           TrackingConfigError, TrackingLostError, TensorFlowMissingError)
 CONF = Path("conf")
 
 

@@ -129,6 +129,7 @@ class TrainingParams(Section):
     deterministic: StrictBool = True
     steps_per_execution: Count = 200
     eval_batch_size: Count = 1024
+    device: Literal["auto", "cpu", "gpu"] = "auto"  # a GPU's kernels round differently
 
     def at(self, overrides: Mapping[str, Any]) -> TrainingParams:
         """These settings with a grid point's ``overrides`` applied (validated)."""

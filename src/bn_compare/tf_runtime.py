@@ -1,17 +1,19 @@
 """TensorFlow, set up in one place: ``keras()`` sets the process up the first time
 anything asks for Keras (a node, a model dataset, the parameter check, a Dask worker),
-before TensorFlow runs an op: its C++ chatter off, oneDNN off (as fast for this network,
-~340 MB less per process; ``TF_ENABLE_ONEDNN_OPTS=1`` to compare), one thread per op
+before TensorFlow runs an op: its C++ chatter off, oneDNN on (a BN step ~20% faster on
+one core, docs/measurements.md; ``TF_ENABLE_ONEDNN_OPTS=0`` to compare), one thread per op
 (runners train side by side, one training per core), and its module objects exempt from
 garbage collection (the collection after each node stays cheap). Nodes sharing a process
 touch Keras' global state (seeds, layer creation, model files) under
-``KERAS_STATE_LOCK``."""
+``KERAS_STATE_LOCK``. ``select_device`` applies ``training.device`` before that."""
 
 from __future__ import annotations
 
 import gc
+import importlib.metadata
 import logging
 import os
+import sys
 import threading
 from typing import Any
 
@@ -21,6 +23,13 @@ logger = logging.getLogger(__name__)
 KERAS_STATE_LOCK = threading.RLock()
 _SET_UP = threading.Event()  # TensorFlow's configuration is per process, and set once
 _SETTING_UP = threading.Lock()
+INSTALL = ("install the project with the extra that brings TensorFlow, in a fresh "
+           "environment: make install (pip install -e \".[cpu]\"), or on a machine with an "
+           "NVIDIA GPU make install TENSORFLOW=gpu (pip install -e \".[gpu]\")")
+
+
+class TensorFlowMissingError(ImportError):
+    """This environment has no TensorFlow (neither extra was installed)."""
 
 
 def keras() -> Any:
@@ -37,8 +46,14 @@ def keras() -> Any:
 
 def _set_up_process() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-    import tensorflow as tf
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # numbers differ without it
+    try:
+        import tensorflow as tf
+    except ModuleNotFoundError as missing:
+        if missing.name != "tensorflow":
+            raise
+        raise TensorFlowMissingError(f"TensorFlow is not installed: {INSTALL}. Nothing "
+                                     f"was run.") from None
 
     try:
         tf.config.threading.set_intra_op_parallelism_threads(1)
@@ -50,6 +65,41 @@ def _set_up_process() -> None:
     import keras  # noqa: F401
 
     gc.freeze()
+
+
+def select_device(device: str) -> list[str]:
+    """Train on ``device`` (``training.device``) in this process and the worker processes
+    it starts: ``cpu`` hides every GPU; ``gpu`` needs one that TensorFlow sees; ``auto``
+    uses one if TensorFlow sees it. Called before TensorFlow initialises its devices (the
+    input check); returns the problem, if any, for the check to report."""
+    if device == "cpu":
+        os.environ["CUDA_VISIBLE_DEVICES"] = "-1"  # inherited by worker processes
+        if "tensorflow" in sys.modules:
+            import tensorflow as tf
+
+            try:
+                tf.config.set_visible_devices([], "GPU")
+            except RuntimeError:  # devices initialised earlier in this process
+                pass
+    keras()
+    import tensorflow as tf
+
+    gpus = tf.config.get_visible_devices("GPU")
+    if device == "gpu" and not gpus:
+        return [f"training.device: 'gpu', but TensorFlow sees no GPU ({_why_no_gpu()}); "
+                f"use training.device: auto or cpu to train on the CPU"]
+    logger.info("Training on %s (training.device: %s)",
+                ", ".join(g.name for g in gpus) if gpus else "the CPU", device)
+    return []
+
+
+def _why_no_gpu() -> str:
+    try:
+        importlib.metadata.distribution("tensorflow-cpu")
+    except importlib.metadata.PackageNotFoundError:
+        return ("check that nvidia-smi lists one and that CUDA_VISIBLE_DEVICES does not "
+                "hide it")
+    return f"this environment has tensorflow-cpu, built without CUDA: {INSTALL}"
 
 
 def seeded_keras(seed: int, deterministic: bool = True) -> Any:

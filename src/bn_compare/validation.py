@@ -11,7 +11,7 @@ import numpy as np
 
 from bn_compare.parameters import ProjectParameters
 from bn_compare.pipelines.training.model_spec import VariantSpecError, build_sequential
-from bn_compare.tf_runtime import keras
+from bn_compare.tf_runtime import keras, select_device
 
 
 def _names(params: ProjectParameters, key: str) -> list[tuple[str, Any]]:
@@ -97,5 +97,7 @@ def _shape(shape: Any) -> str:
 
 
 def keras_problems(params: ProjectParameters) -> list[str]:
-    """Every problem Keras finds in the (otherwise valid) parameters."""
-    return check_keras_names(params) + check_variants(params)
+    """Every problem Keras finds in the (otherwise valid) parameters, after choosing the
+    device (``training.device``)."""
+    return (select_device(params.training.device) + check_keras_names(params)
+            + check_variants(params))
