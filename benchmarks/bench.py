@@ -1,6 +1,6 @@
 """``make bench``: the notebook's code vs ``kedro run --pipeline=compare``, side by side.
 
-Each side runs as its own process tree, alternately, ``--repeats`` times (default 2);
+Each side runs as its own process tree, alternately, ``--repeats`` times (default 3);
 the medians are reported. Measured per run: whole-process wall seconds, peak memory of
 the whole process tree (RSS and PSS summed over its processes, sampled every 0.5 s;
 PSS counts pages shared between processes once), and per
@@ -11,8 +11,10 @@ settings and the project's default runner.
     python benchmarks/bench.py                 # full comparison (a few minutes)
     python benchmarks/bench.py --smoke         # seconds: smoke env, 2 epochs, 1 repeat
 
-Then the machine's own floor for one training step and the project's steps against it,
-as ratios (``benchmarks/floor.py``). Results are printed and written to
+Then the start-up (the command to the first training node), the machine's own floor for
+one training step and the project's steps against it, as ratios (``benchmarks/floor.py``),
+and a fixed subset of ``--env=lr_sweep`` (``benchmarks/sweep.py``; with
+``--sweep-against REVISION`` alternated with that revision). Results are printed and written to
 benchmarks/results/<timestamp>.json and .csv.
 """
 
@@ -35,6 +37,8 @@ from pathlib import Path
 import pandas as pd
 from floor import describe as describe_floor
 from floor import measure as measure_floor
+from sweep import describe as describe_sweep
+from sweep import measure as measure_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 KEDRO = str(Path(sys.executable).with_name("kedro"))
@@ -75,16 +79,18 @@ def tree_memory(root_pid: int) -> tuple[int, int]:
     return rss, pss
 
 
-def measure(command: list[str], cwd: Path) -> dict:
-    """Run ``command``; return wall seconds, peak tree RSS and PSS, and its stdout."""
+def measure(command: list[str], cwd: Path, marker: str | None = None) -> dict:
+    """Run ``command``; return wall seconds, peak tree RSS and PSS, its stdout, and the
+    seconds until its first output line containing ``marker``."""
     # Nothing of this process's environment that changes TensorFlow: the reference
     # runs with TensorFlow's defaults, ours with the package's.
     env = {key: value for key, value in os.environ.items()
            if key not in ("TF_ENABLE_ONEDNN_OPTS", "BN_COMPARE_TF_THREADS")}
     env.update({"KEDRO_DISABLE_TELEMETRY": "1", "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "2"})
     start = time.perf_counter()
+    errors = tempfile.TemporaryFile(mode="w+")
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=errors, text=True)
     peak_rss = peak_pss = 0
     done = threading.Event()
 
@@ -97,14 +103,21 @@ def measure(command: list[str], cwd: Path) -> dict:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    stdout, stderr = process.communicate()
+    lines, marked = [], None
+    for line in process.stdout:
+        lines.append(line)
+        if marked is None and marker and marker in line:
+            marked = time.perf_counter() - start
+    process.wait()
     wall = time.perf_counter() - start
     done.set()
     sampler.join()
+    errors.seek(0)
     if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{stderr[-4000:]}")
+        raise RuntimeError(f"{' '.join(command)} failed:\n{errors.read()[-4000:]}")
     return {"wall_seconds": wall, "peak_rss_mb": peak_rss / 2**20,
-            "peak_pss_mb": peak_pss / 2**20, "stdout": stdout}
+            "peak_pss_mb": peak_pss / 2**20, "stdout": "".join(lines),
+            "first_training_seconds": marked}
 
 
 def run_reference(smoke: bool) -> dict:
@@ -130,7 +143,8 @@ def run_pipeline(smoke: bool, workdir: Path) -> dict:
     if raw.is_dir():
         shutil.copytree(raw, project / "data" / "01_raw" / "fashion-mnist")
     env_args = ["--env=smoke"] if smoke else []
-    result = measure([KEDRO, "run", "--pipeline=compare", *env_args], project)
+    result = measure([KEDRO, "run", "--pipeline=compare", *env_args], project,
+                     marker="Running node: train_model")
     result.pop("stdout")
     outputs = project / "data" / ("smoke" if smoke else "")
     table = pd.read_csv(_latest(outputs / "08_reporting" / "comparison_table.csv"))
@@ -156,6 +170,7 @@ def summarise(runs: list[dict]) -> dict:
         "wall_seconds": median([r["wall_seconds"] for r in runs]),
         "peak_rss_mb": median([r["peak_rss_mb"] for r in runs]),
         "peak_pss_mb": median([r["peak_pss_mb"] for r in runs]),
+        "first_training_seconds": median([r.get("first_training_seconds") or 0 for r in runs]),
         "variants": {
             v: {key: median([r["variants"][v][key] for r in runs])
                 for key in ("fit_seconds", "final_val_accuracy", "test_accuracy")}
@@ -187,8 +202,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=None,
                         help="runs per side (default 2, smoke 1)")
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--sweep-against", metavar="REVISION",
+                        help="also time the lr_sweep subset at this git revision, alternately")
     args = parser.parse_args(argv)
-    repeats = args.repeats or (1 if args.smoke else 2)
+    repeats = args.repeats or (1 if args.smoke else 3)
 
     reference_runs, our_runs = [], []
     with tempfile.TemporaryDirectory(prefix="bn-compare-bench-") as workdir:
@@ -200,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print("the machine's floor and the project's steps against it ...", flush=True)
     floor = measure_floor(steps=100 if args.smoke else 800)
+    sweep = None if args.smoke else measure_sweep(args.sweep_against)
 
     reference, ours = summarise(reference_runs), summarise(our_runs)
     speedup = reference["wall_seconds"] / ours["wall_seconds"]
@@ -210,20 +228,27 @@ def main(argv: list[str] | None = None) -> int:
     }
     rows = report(reference, ours)
     print(pd.DataFrame(rows).to_string(index=False))
-    print(f"\nspeed-up (notebook wall / ours, medians of {repeats}): {speedup:.2f}x")
+    pairs = [r["wall_seconds"] / o["wall_seconds"] for r, o in zip(reference_runs, our_runs)]
+    print(f"\nspeed-up (notebook wall / ours, medians of {repeats}): {speedup:.2f}x "
+          f"(each pair: {', '.join(f'{p:.2f}x' for p in pairs)})")
+    each = ", ".join(f"{o['first_training_seconds']:.1f}" for o in our_runs)
+    print(f"start-up: {ours['first_training_seconds']:.1f} s from the command to the first "
+          f"training node (median; each run: {each})")
     print("final val accuracy, ours - notebook (pp): "
           + ", ".join(f"{v} {d:+.2f}" for v, d in accuracy_diff_pp.items()))
     print(f"peak memory of the process tree, PSS (RSS): ours {ours['peak_pss_mb']:.0f} "
           f"({ours['peak_rss_mb']:.0f}) MB, notebook {reference['peak_pss_mb']:.0f} "
           f"({reference['peak_rss_mb']:.0f}) MB")
     print(describe_floor(floor))
+    if sweep:
+        print(describe_sweep(sweep))
 
     args.output.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H.%M.%SZ")
     result = {"smoke": args.smoke, "repeats": repeats, "speedup": speedup,
               "val_accuracy_diff_pp": accuracy_diff_pp, "notebook": reference,
               "ours": ours, "runs": {"notebook": reference_runs, "ours": our_runs},
-              "floor": floor}
+              "floor": floor, "sweep": sweep}
     (args.output / f"{stamp}.json").write_text(json.dumps(result, indent=2))
     with open(args.output / f"{stamp}.csv", "w", newline="") as stream:
         writer = csv.DictWriter(stream, fieldnames=list(rows[0]))

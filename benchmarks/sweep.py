@@ -63,8 +63,10 @@ def prepare(revision: str | None, workdir: Path, epochs: int) -> Path:
 
 def run_once(project: Path) -> float:
     """Wall seconds of ``kedro run --env=sweep_subset`` in ``project``; its outputs removed."""
-    env = {**os.environ, "PYTHONPATH": str(project / "src"), "KEDRO_DISABLE_TELEMETRY": "1",
-           "MPLBACKEND": "Agg"}
+    env = {key: value for key, value in os.environ.items()  # each revision's own defaults
+           if key not in ("TF_ENABLE_ONEDNN_OPTS", "CUDA_VISIBLE_DEVICES")}
+    env.update({"PYTHONPATH": str(project / "src"), "KEDRO_DISABLE_TELEMETRY": "1",
+                "MPLBACKEND": "Agg"})
     start = time.perf_counter()
     done = subprocess.run([KEDRO, "run", "--env=sweep_subset"], cwd=project, env=env,
                           capture_output=True, text=True, check=False)

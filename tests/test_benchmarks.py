@@ -1,17 +1,21 @@
-"""benchmarks/floor.py and step_ops.py: the floor's arithmetic, that each measure runs, and
-the step's matrix products counted (no time is asserted: speed is shown by `make bench`,
-as ratios measured side by side)."""
+"""benchmarks/: the floor's arithmetic, that each measure runs, the step's matrix
+products counted, the start-up marker and the sweep subset (no time is asserted: speed
+is shown by `make bench`, as ratios measured side by side)."""
 
 from __future__ import annotations
 
 import math
 import sys
 
+import yaml
+
 from tests.conftest import PROJECT_ROOT
 
 sys.path.insert(0, str(PROJECT_ROOT / "benchmarks"))
-import floor  # noqa: E402 (scripts' modules, beside bench.py)
+import bench  # noqa: E402 (scripts' modules, beside bench.py)
+import floor  # noqa: E402
 import step_ops  # noqa: E402
+import sweep  # noqa: E402
 
 
 def test_one_step_is_36_mflop_forward_weight_gradients_and_back_propagation():
@@ -41,3 +45,25 @@ def test_a_step_of_the_baseline_has_the_eight_matrix_products_of_the_floor(base_
     operations = step_ops.step_operations(base_parameters["variants"]["baseline"]["layers"])
     assert operations["MatMul"] == 8
     assert sum(n for kind, n in operations.items() if kind not in step_ops.BOOKKEEPING) > 8
+
+
+def test_bench_times_a_command_to_the_line_that_marks_its_first_training(tmp_path):
+    script = "print('start'); print('Running node: train_model')"
+    result = bench.measure([sys.executable, "-c", script], tmp_path, marker="Running node: train_model")
+    assert result["stdout"].splitlines() == ["start", "Running node: train_model"]
+    assert 0 < result["first_training_seconds"] <= result["wall_seconds"]
+
+
+def test_the_sweep_subset_is_twelve_trainings_without_confirmation_in_a_copy(tmp_path):
+    project = sweep.prepare("HEAD", tmp_path, epochs=3)
+    environment = yaml.safe_load((project / "conf/sweep_subset/parameters.yml").read_text())
+    assert environment == {"training": {"seeds": [42, 43], "epochs": 3},
+                           "grid": {"learning_rate": [0.01, 0.1]}, "confirm": {"seeds": []}}
+    assert sweep.TRAININGS == 3 * len(environment["grid"]["learning_rate"]) * 2
+    assert (project / "src/bn_compare/pipelines/compare/__init__.py").is_file()
+    assert sweep.describe({"trainings": 12, "epochs": 3, "current_seconds": [50.0, 52.0],
+                           "current_median": 51.0, "against": "d5e87a0",
+                           "against_seconds": [80.0], "against_median": 80.0,
+                           "ratio": 51 / 80}) == (
+        "lr_sweep subset (12 trainings x 3 epochs, full data): 51.0 s (50.0, 52.0); "
+        "d5e87a0: 80.0 s (80.0); this tree / d5e87a0 = 0.64x")
