@@ -54,16 +54,16 @@ def test_bench_times_a_command_to_the_line_that_marks_its_first_training(tmp_pat
     assert 0 < result["first_training_seconds"] <= result["wall_seconds"]
 
 
-def test_the_sweep_subset_is_twelve_trainings_without_confirmation_in_a_copy(tmp_path):
-    project = sweep.prepare("HEAD", tmp_path, epochs=3)
+def test_the_sweep_subset_is_six_trainings_without_confirmation_in_a_copy(tmp_path):
+    project = sweep.prepare("HEAD", tmp_path, epochs=10)
     environment = yaml.safe_load((project / "conf/sweep_subset/parameters.yml").read_text())
-    assert environment == {"training": {"seeds": [42, 43], "epochs": 3},
+    assert environment == {"training": {"seeds": [42], "epochs": 10},
                            "grid": {"learning_rate": [0.01, 0.1]}, "confirm": {"seeds": []}}
-    assert sweep.TRAININGS == 3 * len(environment["grid"]["learning_rate"]) * 2
+    assert sweep.TRAININGS == 3 * len(environment["grid"]["learning_rate"])
     assert (project / "src/bn_compare/pipelines/compare/__init__.py").is_file()
-    assert sweep.describe({"trainings": 12, "epochs": 3, "current_seconds": [50.0, 52.0],
+    assert sweep.describe({"trainings": 6, "epochs": 10, "current_seconds": [50.0, 52.0],
                            "current_median": 51.0, "against": "d5e87a0",
                            "against_seconds": [80.0], "against_median": 80.0,
                            "ratio": 51 / 80}) == (
-        "lr_sweep subset (12 trainings x 3 epochs, full data): 51.0 s (50.0, 52.0); "
+        "lr_sweep subset (6 trainings x 10 epochs, full data): 51.0 s (50.0, 52.0); "
         "d5e87a0: 80.0 s (80.0); this tree / d5e87a0 = 0.64x")

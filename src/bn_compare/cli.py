@@ -5,8 +5,10 @@ exit code 128 + the signal's number (``interruption``)."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
+import threading
 import traceback
 from collections.abc import Mapping
 from difflib import get_close_matches
@@ -20,7 +22,7 @@ from kedro.framework.cli.project import run as kedro_run
 from kedro.io import DatasetError
 from omegaconf.errors import OmegaConfBaseException
 
-from bn_compare import interruption
+from bn_compare import interruption, tf_runtime
 from bn_compare.hooks import InvalidRunRequestError
 from bn_compare.parameters import InvalidParametersError
 from bn_compare.pipeline_registry import PIPELINE_NAMES
@@ -132,6 +134,8 @@ def _run(verbose: bool = False, **kwargs: Any) -> Any:
                 if p] + pipeline_problems(_pipeline_names(kwargs))
     if problems:
         raise click.ClickException("\n".join(problems))
+    # The slow imports (seconds) overlap Kedro's start: configuration, catalog, hooks
+    threading.Thread(target=_import_slow_modules, name="imports", daemon=True).start()
     try:
         with interruption.signals_stop_the_run():
             return kedro_run.callback(**kwargs)
@@ -152,6 +156,12 @@ def _run(verbose: bool = False, **kwargs: Any) -> Any:
         if not problems:
             raise
         _refuse("\n".join(problems), verbose)
+
+
+def _import_slow_modules() -> None:
+    with contextlib.suppress(ImportError):  # the input check says what to install
+        tf_runtime.keras()
+    import scipy.stats  # noqa: F401 (the statistics nodes import it when they run)
 
 
 def _refuse(message: str, verbose: bool) -> None:

@@ -1,7 +1,7 @@
 """The project's runners: Kedro's, with what TensorFlow trainings need (docs/runners.md).
 
-``ThreadRunner``, the default of ``kedro run`` here, runs one node per core in one
-process: one TensorFlow runtime and one copy of the data serve every training (compiled
+``ThreadRunner``, the default of ``kedro run`` here, runs a node per core and one more in
+one process: one TensorFlow runtime and one copy of the data serve every training (compiled
 steps run without the GIL). ``DaskRunner`` runs the nodes as Dask tasks, in the shape of
 Kedro's documented Dask runner; data travels through the catalog, never through Dask."""
 
@@ -37,7 +37,13 @@ class _StoppingPool(ThreadPoolExecutor):
 
 
 class ThreadRunner(KedroThreadRunner):
-    """Kedro's ``ThreadRunner`` (one thread per core) that stops its trainings promptly."""
+    """Kedro's ``ThreadRunner`` that stops its trainings promptly, with one node more than
+    cores by default: the last training never runs alone beside an idle core (``compare``
+    7% faster on 2 cores, ~250 MB more at its peak; docs/measurements.md)."""
+
+    def __init__(self, max_workers: int | None = None, is_async: bool = False):
+        super().__init__(max_workers=max_workers or (os.cpu_count() or 1) + 1,
+                         is_async=is_async)
 
     def _get_executor(self, max_workers: int) -> ThreadPoolExecutor:
         return _StoppingPool(max_workers=max_workers)
