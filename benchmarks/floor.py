@@ -16,6 +16,7 @@ the ratios to the floor measured in the same run.
 from __future__ import annotations
 
 import argparse
+import logging
 import statistics
 import sys
 import threading
@@ -30,15 +31,17 @@ LAYERS = (784, 300, 100, 10)
 RAW_FOLDERS = (ROOT / "data" / "01_raw" / "fashion-mnist", Path("/usr/share/datasets/fashion-mnist"))
 
 
-def step_flops(batch: int = 32, layers: tuple[int, ...] = LAYERS) -> int:
+def step_flops(batch: int = 32, layers: tuple[int, ...] = LAYERS,
+               into_first: bool = False) -> int:
     """Multiply-adds x 2 of one step: forward, weight gradients, and the gradients
-    back-propagated into every layer but the first."""
+    back-propagated into every layer but the first (``into_first``: into the first too, as
+    in the BN variants, whose first BN layer before the first Dense has weights)."""
     products = [batch * fan_in * fan_out for fan_in, fan_out in zip(layers, layers[1:])]
-    return 2 * (2 * sum(products) + sum(products[1:]))
+    return 2 * (2 * sum(products) + sum(products if into_first else products[1:]))
 
 
 def floor_seconds(batch: int = 32, layers: tuple[int, ...] = LAYERS, repeats: int = 300,
-                  seed: int = 0) -> float:
+                  seed: int = 0, into_first: bool = False) -> float:
     """Median seconds of one step's matrix products, one thread, NumPy's BLAS."""
     from threadpoolctl import threadpool_limits
 
@@ -55,7 +58,7 @@ def floor_seconds(batch: int = 32, layers: tuple[int, ...] = LAYERS, repeats: in
             delta = activations[-1]
             for index in range(len(weights) - 1, -1, -1):
                 _ = activations[index].T @ delta  # the weight gradient
-                if index:
+                if index or into_first:
                     delta = delta @ weights[index].T  # back-propagated
             times.append(time.perf_counter() - start)
     return statistics.median(times)
@@ -102,13 +105,16 @@ def project_seconds_per_step(variants: list[str], steps: int = 800) -> dict[str,
 
 
 def measure(steps: int = 800) -> dict:
-    """The floor, each variant alone, and the two BN variants side by side."""
+    """The floors, each variant alone, and the two BN variants side by side."""
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)  # each model traces its own steps
     floor = floor_seconds()
+    bn_floor = floor_seconds(into_first=True)
     alone = {}
     for variant in ("baseline", "bn_after_activation", "bn_before_activation"):
         alone.update(project_seconds_per_step([variant], steps))
     pair = project_seconds_per_step(["bn_after_activation", "bn_before_activation"], steps)
     return {"floor_ms": 1e3 * floor, "floor_gflops": step_flops() / floor / 1e9,
+            "bn_floor_ms": 1e3 * bn_floor,
             "alone_ms": {v: 1e3 * s for v, s in alone.items()},
             "side_by_side_ms": {v: 1e3 * s for v, s in pair.items()},
             "alone_ratio": {v: s / floor for v, s in alone.items()},
@@ -116,12 +122,18 @@ def measure(steps: int = 800) -> dict:
 
 
 def describe(result: dict) -> str:
+    """The floor, then each variant's step as a ratio to it; a BN variant's also to the
+    floor of its own products (one more: back-propagated into its first BN layer)."""
     lines = [f"floor: {result['floor_ms']:.2f} ms per step ({step_flops() / 1e6:.0f} MFLOP, "
-             f"{result['floor_gflops']:.0f} GFLOP/s, one core, NumPy's BLAS)"]
+             f"{result['floor_gflops']:.0f} GFLOP/s, one core, NumPy's BLAS); with the BN "
+             f"variants' extra product ({step_flops(into_first=True) / 1e6:.0f} MFLOP) "
+             f"{result['bn_floor_ms']:.2f} ms"]
     for kind in ("alone", "side_by_side"):
         for variant, ms in result[f"{kind}_ms"].items():
+            own = (f" ({ms / result['bn_floor_ms']:.2f}x its own products' floor)"
+                   if variant.startswith("bn_") else "")
             lines.append(f"{variant} {kind.replace('_', ' ')}: {ms:.2f} ms per step = "
-                         f"{result[f'{kind}_ratio'][variant]:.2f}x the floor")
+                         f"{result[f'{kind}_ratio'][variant]:.2f}x the floor{own}")
     return "\n".join(lines)
 
 

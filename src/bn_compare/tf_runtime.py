@@ -80,7 +80,8 @@ def select_device(device: str) -> list[str]:
             try:
                 tf.config.set_visible_devices([], "GPU")
             except RuntimeError:  # devices initialised earlier in this process
-                pass
+                logger.warning("TensorFlow already uses this process's devices: "
+                               "training.device: cpu hides GPUs from new processes only")
     keras()
     import tensorflow as tf
 
