@@ -117,7 +117,7 @@ class DataParams(Section):
 
 class TrainingParams(Section):
     """The experiment (epochs ... deterministic) and how fast it runs (the rest, which
-    never changes the numbers)."""
+    never changes the numbers on one device; a GPU rounds differently from the CPU)."""
 
     epochs: Count = 10
     batch_size: Count = 32
@@ -129,7 +129,7 @@ class TrainingParams(Section):
     deterministic: StrictBool = True
     steps_per_execution: Count = 200
     eval_batch_size: Count = 1024
-    device: Literal["auto", "cpu", "gpu"] = "auto"  # a GPU's kernels round differently
+    device: Literal["auto", "cpu", "gpu"] = "auto"  # tf_runtime.select_device
 
     def at(self, overrides: Mapping[str, Any]) -> TrainingParams:
         """These settings with a grid point's ``overrides`` applied (validated)."""

@@ -13,7 +13,6 @@ import gc
 import importlib.metadata
 import logging
 import os
-import sys
 import threading
 from typing import Any
 
@@ -74,17 +73,15 @@ def select_device(device: str) -> list[str]:
     input check); returns the problem, if any, for the check to report."""
     if device == "cpu":
         os.environ["CUDA_VISIBLE_DEVICES"] = "-1"  # inherited by worker processes
-        if "tensorflow" in sys.modules:
-            import tensorflow as tf
-
-            try:
-                tf.config.set_visible_devices([], "GPU")
-            except RuntimeError:  # devices initialised earlier in this process
-                logger.warning("TensorFlow already uses this process's devices: "
-                               "training.device: cpu hides GPUs from new processes only")
     keras()
     import tensorflow as tf
 
+    if device == "cpu":
+        try:
+            tf.config.set_visible_devices([], "GPU")
+        except RuntimeError:  # devices initialised earlier in this process
+            logger.warning("TensorFlow already uses this process's devices: "
+                           "training.device: cpu hides GPUs from new processes only")
     gpus = tf.config.get_visible_devices("GPU")
     if device == "gpu" and not gpus:
         return [f"training.device: 'gpu', but TensorFlow sees no GPU ({_why_no_gpu()}); "
