@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import os
 import shutil
 import statistics
@@ -88,7 +89,7 @@ def measure(command: list[str], cwd: Path, marker: str | None = None) -> dict:
            if key not in ("TF_ENABLE_ONEDNN_OPTS", "BN_COMPARE_TF_THREADS")}
     env.update({"KEDRO_DISABLE_TELEMETRY": "1", "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "2"})
     start = time.perf_counter()
-    errors = tempfile.TemporaryFile(mode="w+")
+    errors = tempfile.TemporaryFile(mode="w+")  # read back only on a failure
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE,
                                stderr=errors, text=True)
     peak_rss = peak_pss = 0
@@ -112,9 +113,10 @@ def measure(command: list[str], cwd: Path, marker: str | None = None) -> dict:
     wall = time.perf_counter() - start
     done.set()
     sampler.join()
-    errors.seek(0)
-    if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{errors.read()[-4000:]}")
+    with errors:
+        errors.seek(0)
+        if process.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed:\n{errors.read()[-4000:]}")
     return {"wall_seconds": wall, "peak_rss_mb": peak_rss / 2**20,
             "peak_pss_mb": peak_pss / 2**20, "stdout": "".join(lines),
             "first_training_seconds": marked}
@@ -170,7 +172,8 @@ def summarise(runs: list[dict]) -> dict:
         "wall_seconds": median([r["wall_seconds"] for r in runs]),
         "peak_rss_mb": median([r["peak_rss_mb"] for r in runs]),
         "peak_pss_mb": median([r["peak_pss_mb"] for r in runs]),
-        "first_training_seconds": median([r.get("first_training_seconds") or 0 for r in runs]),
+        "first_training_seconds": median([r.get("first_training_seconds") or math.nan
+                                          for r in runs]),
         "variants": {
             v: {key: median([r["variants"][v][key] for r in runs])
                 for key in ("fit_seconds", "final_val_accuracy", "test_accuracy")}
@@ -200,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="small and fast, for tests")
     parser.add_argument("--repeats", type=int, default=None,
-                        help="runs per side (default 2, smoke 1)")
+                        help="runs per side (default 3, smoke 1)")
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--sweep-against", metavar="REVISION",
                         help="also time the lr_sweep subset at this git revision, alternately")
@@ -231,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     pairs = [r["wall_seconds"] / o["wall_seconds"] for r, o in zip(reference_runs, our_runs)]
     print(f"\nspeed-up (notebook wall / ours, medians of {repeats}): {speedup:.2f}x "
           f"(each pair: {', '.join(f'{p:.2f}x' for p in pairs)})")
-    each = ", ".join(f"{o['first_training_seconds']:.1f}" for o in our_runs)
+    each = ", ".join(f"{o['first_training_seconds'] or math.nan:.1f}" for o in our_runs)
     print(f"start-up: {ours['first_training_seconds']:.1f} s from the command to the first "
           f"training node (median; each run: {each})")
     print("final val accuracy, ours - notebook (pp): "
