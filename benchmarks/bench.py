@@ -13,7 +13,8 @@ settings and the project's default runner.
 
 Then the start-up (the command to the first training node), the machine's own floor for
 one training step and the project's steps against it, as ratios (``benchmarks/floor.py``),
-and a fixed subset of ``--env=lr_sweep`` (``benchmarks/sweep.py``; with
+the ceiling (the most ``compare`` could gain here: its start-up, then its trainings at the
+floor on every core, nothing after them), and a fixed subset of ``--env=lr_sweep`` (``benchmarks/sweep.py``; with
 ``--sweep-against REVISION`` alternated with that revision). Results are printed and written to
 benchmarks/results/<timestamp>.json and .csv.
 """
@@ -38,6 +39,7 @@ from pathlib import Path
 import pandas as pd
 from floor import describe as describe_floor
 from floor import measure as measure_floor
+from floor import trainings_at_floor
 from sweep import describe as describe_sweep
 from sweep import measure as measure_sweep
 
@@ -199,6 +201,14 @@ def report(reference: dict, ours: dict) -> list[dict]:
     return rows
 
 
+def describe_ceiling(notebook_seconds: float, start_up: float, trainings: float) -> str:
+    """The most ``compare`` could gain over the notebook here: its start-up as measured,
+    its trainings at the floor, and nothing after them."""
+    return (f"ceiling: start-up {start_up:.1f} s + the trainings at the floor on "
+            f"{os.cpu_count() or 1} cores {trainings:.1f} s = {start_up + trainings:.1f} s, at "
+            f"most {notebook_seconds / (start_up + trainings):.2f}x the notebook")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="small and fast, for tests")
@@ -243,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
           f"({ours['peak_rss_mb']:.0f}) MB, notebook {reference['peak_pss_mb']:.0f} "
           f"({reference['peak_rss_mb']:.0f}) MB")
     print(describe_floor(floor))
+    if not args.smoke:
+        print(describe_ceiling(reference["wall_seconds"], ours["first_training_seconds"],
+                               trainings_at_floor(floor, VARIANTS, os.cpu_count() or 1)))
     if sweep:
         print(describe_sweep(sweep))
 

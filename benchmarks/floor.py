@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import statistics
 import sys
 import threading
@@ -119,6 +120,19 @@ def measure(steps: int = 800) -> dict:
             "side_by_side_ms": {v: 1e3 * s for v, s in pair.items()},
             "alone_ratio": {v: s / floor for v, s in alone.items()},
             "side_by_side_ratio": {v: s / floor for v, s in pair.items()}}
+
+
+def trainings_at_floor(result: dict, variants: list[str], cores: int) -> float:
+    """Seconds the default run's trainings (``conf/base``: every variant, one seed, full
+    data) would take if every step ran at the floor of its products and the cores shared
+    the trainings perfectly: a lower bound no tuning of the step can beat."""
+    from bn_compare.parameters import DataParams, TrainingParams
+
+    training = TrainingParams()
+    steps = training.epochs * math.ceil(DataParams().split_sizes["train"] / training.batch_size)
+    per_step = [result["bn_floor_ms"] if v.startswith("bn_") else result["floor_ms"]
+                for v in variants]
+    return steps * max(sum(per_step) / cores, *per_step) / 1e3
 
 
 def describe(result: dict) -> str:

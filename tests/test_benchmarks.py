@@ -26,6 +26,18 @@ def test_one_step_is_36_mflop_forward_weight_gradients_and_back_propagation():
     assert floor.step_flops(into_first=True) == 36_057_600 + 2 * 32 * 784 * 300
 
 
+def test_the_ceiling_is_the_start_up_then_the_trainings_at_the_floor_on_every_core():
+    """10 epochs of 1,719 steps (55,000 images at 32); each BN step at its own floor."""
+    result = {"floor_ms": 0.4, "bn_floor_ms": 0.7}
+    variants = ["baseline", "bn_after_activation", "bn_before_activation"]
+    assert math.isclose(floor.trainings_at_floor(result, variants, cores=2),
+                        17_190 * (0.4 + 0.7 + 0.7) / 2 / 1e3)
+    # one training cannot be split: with more cores than work, the longest one bounds it
+    assert math.isclose(floor.trainings_at_floor(result, variants, cores=16), 17_190 * 0.7 / 1e3)
+    assert bench.describe_ceiling(140.0, 8.0, 12.0).endswith(
+        "cores 12.0 s = 20.0 s, at most 7.00x the notebook")
+
+
 def test_the_floor_and_the_projects_steps_are_measured_and_described():
     seconds = floor.floor_seconds(repeats=5)
     assert math.isfinite(seconds) and seconds > 0
