@@ -9,6 +9,8 @@ STAMP  := $(VENV)/.installed
 TENSORFLOW ?= cpu
 
 export KEDRO_DISABLE_TELEMETRY := 1
+# MLflow's telemetry off, also in make mlflow's server (settings.py does it for runs)
+export MLFLOW_DISABLE_TELEMETRY ?= true
 export MPLBACKEND := Agg
 export PYTHONUNBUFFERED := 1
 

@@ -1,10 +1,12 @@
 """Experiment tracking: the MLflow run tree of an in-memory run under each in-process
 runner (what is logged is what the catalog declares), the store's address, a
-tracking.uri that cannot work, a store that fails mid-run, and tracking switched off."""
+tracking.uri that cannot work, a store that fails mid-run, tracking switched off, and
+MLflow's telemetry off."""
 
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 
@@ -191,3 +193,18 @@ print("mlflow" in sys.modules)
                             capture_output=True, text=True, timeout=300)
     assert result.stdout.strip().endswith("False"), result.stdout[-2000:] + result.stderr[-3000:]
     assert list(tmp_path.iterdir()) == []
+
+
+
+def test_mlflow_reports_no_usage_from_a_run_unless_the_user_opts_in():
+    """Like Kedro's (.telemetry), MLflow's telemetry is off: the project's settings turn
+    it off before anything imports MLflow, which reads the switch at its import."""
+    script = ("import sys, bn_compare.settings; print('mlflow' in sys.modules); "
+              "from mlflow.environment_variables import MLFLOW_DISABLE_TELEMETRY; "
+              "print(MLFLOW_DISABLE_TELEMETRY.get())")
+    base = {k: v for k, v in os.environ.items() if k != "MLFLOW_DISABLE_TELEMETRY"}
+    for opted_in, disabled in ((None, "True"), ("false", "False")):
+        env = base if opted_in is None else {**base, "MLFLOW_DISABLE_TELEMETRY": opted_in}
+        result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, env=env,
+                                check=False, capture_output=True, text=True, timeout=300)
+        assert result.stdout.splitlines()[-2:] == ["False", disabled], result.stderr[-3000:]

@@ -1,6 +1,7 @@
 """Project settings. See https://docs.kedro.org/en/stable/configure/configuration_basics/"""
 
 import multiprocessing
+import os
 
 from kedro.config import OmegaConfigLoader
 
@@ -11,6 +12,10 @@ from bn_compare.tracking import TrackingHook
 # Processes are spawned, never forked from one that may hold TensorFlow's threads. With
 # the start method set here, Kedro's ParallelRunner also sets the project up in each worker.
 multiprocessing.set_start_method("spawn", force=True)
+
+# No telemetry, as .telemetry says for Kedro's: MLflow reports usage from any process
+# that imports it unless told before (MLFLOW_DISABLE_TELEMETRY=false to take part).
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 # Before a run: the inputs checked (tryfirst), then MLflow opens its run.
 HOOKS = (InputCheckHook(), TrackingHook(), ProgressHook(), MemoryReleaseHook())
