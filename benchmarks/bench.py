@@ -14,9 +14,9 @@ settings and the project's default runner.
 Then the start-up (the command to the first training node), the machine's own floor for
 one training step and the project's steps against it, as ratios (``benchmarks/floor.py``),
 the ceiling (the most ``compare`` could gain here: its start-up, then its trainings at the
-floor on every core, nothing after them), and a fixed subset of ``--env=lr_sweep`` (``benchmarks/sweep.py``; with
-``--sweep-against REVISION`` alternated with that revision). Results are printed and written to
-benchmarks/results/<timestamp>.json and .csv.
+floor on every core, nothing after them), and a fixed subset of ``--env=lr_sweep``
+(``benchmarks/sweep.py``; with ``--sweep-against REVISION`` alternated with that
+revision). Results are printed and written to benchmarks/results/<timestamp>.json and .csv.
 """
 
 from __future__ import annotations
@@ -201,12 +201,13 @@ def report(reference: dict, ours: dict) -> list[dict]:
     return rows
 
 
-def describe_ceiling(notebook_seconds: float, start_up: float, trainings: float) -> str:
+def describe_ceiling(notebook_seconds: float, start_up: float, floor: dict, cores: int) -> str:
     """The most ``compare`` could gain over the notebook here: its start-up as measured,
-    its trainings at the floor, and nothing after them."""
-    return (f"ceiling: start-up {start_up:.1f} s + the trainings at the floor on "
-            f"{os.cpu_count() or 1} cores {trainings:.1f} s = {start_up + trainings:.1f} s, at "
-            f"most {notebook_seconds / (start_up + trainings):.2f}x the notebook")
+    its trainings at the floor on ``cores``, and nothing after them."""
+    trainings = trainings_at_floor(floor, VARIANTS, cores)
+    return (f"ceiling: start-up {start_up:.1f} s + the trainings at the floor on {cores} "
+            f"cores {trainings:.1f} s = {start_up + trainings:.1f} s, at most "
+            f"{notebook_seconds / (start_up + trainings):.2f}x the notebook")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -255,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     print(describe_floor(floor))
     if not args.smoke:
         print(describe_ceiling(reference["wall_seconds"], ours["first_training_seconds"],
-                               trainings_at_floor(floor, VARIANTS, os.cpu_count() or 1)))
+                               floor, os.cpu_count() or 1))
     if sweep:
         print(describe_sweep(sweep))
 

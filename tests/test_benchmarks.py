@@ -34,8 +34,9 @@ def test_the_ceiling_is_the_start_up_then_the_trainings_at_the_floor_on_every_co
                         17_190 * (0.4 + 0.7 + 0.7) / 2 / 1e3)
     # one training cannot be split: with more cores than work, the longest one bounds it
     assert math.isclose(floor.trainings_at_floor(result, variants, cores=16), 17_190 * 0.7 / 1e3)
-    assert bench.describe_ceiling(140.0, 8.0, 12.0).endswith(
-        "cores 12.0 s = 20.0 s, at most 7.00x the notebook")
+    assert bench.describe_ceiling(140.0, 8.0, result, cores=2) == (
+        "ceiling: start-up 8.0 s + the trainings at the floor on 2 cores 15.5 s = 23.5 s, "
+        "at most 5.96x the notebook")
 
 
 def test_the_floor_and_the_projects_steps_are_measured_and_described():

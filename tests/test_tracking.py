@@ -195,7 +195,6 @@ print("mlflow" in sys.modules)
     assert list(tmp_path.iterdir()) == []
 
 
-
 def test_mlflow_reports_no_usage_from_a_run_unless_the_user_opts_in():
     """Like Kedro's (.telemetry), MLflow's telemetry is off: the project's settings turn
     it off before anything imports MLflow, which reads the switch at its import."""
