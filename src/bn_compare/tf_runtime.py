@@ -2,7 +2,7 @@
 anything asks for Keras (a node, a model dataset, the parameter check, a Dask worker),
 before TensorFlow runs an op: its C++ chatter off, oneDNN on (a BN step ~20% faster on
 one core, docs/measurements.md; ``TF_ENABLE_ONEDNN_OPTS=0`` to compare), one thread per op
-(runners train side by side, one training per core), and its module objects exempt from
+(runners train side by side), and its module objects exempt from
 garbage collection (the collection after each node stays cheap). Nodes sharing a process
 touch Keras' global state (seeds, layer creation, model files) under
 ``KERAS_STATE_LOCK``. ``select_device`` applies ``training.device`` before that."""
