@@ -1,3 +1,7 @@
+import re
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
@@ -39,5 +43,20 @@ def test_a_truncated_model_file_is_refused_naming_the_file(tmp_path):
     dataset.save(_model())
     (path,) = [p for p in (tmp_path / "m.keras").rglob("*") if p.is_file()]
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-    with pytest.raises(DatasetError, match=r"m\.keras"):
+    with pytest.raises(DatasetError, match=f"{re.escape(str(path))} is not a valid Keras archive"):
         KerasModelDataset(filepath=str(tmp_path / "m.keras"), version=Version(None, None)).load()
+
+
+def test_building_the_catalog_and_checking_a_model_file_never_import_tensorflow(tmp_path):
+    script = (
+        "import sys\n"
+        "from kedro.io import DataCatalog\n"
+        "catalog = DataCatalog.from_config({'model': {'type': "
+        f"'bn_compare.datasets.KerasModelDataset', 'filepath': {str(tmp_path / 'm.keras')!r}, "
+        "'versioned': True}})\n"
+        "assert not catalog['model'].exists()\n"
+        "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            check=False, timeout=120)
+    assert result.stdout.strip().splitlines()[-1:] == ["[]"], result.stderr[-3000:]

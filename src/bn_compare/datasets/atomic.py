@@ -1,49 +1,69 @@
 """Every file the project writes goes to a temporary name beside its target
-(``table.1f2e3d4c.partial.csv``), renamed into place once complete: a run killed or out of
+(``table.1f2e3d4c.partial.csv``), moved into place once complete: a run killed or out of
 disk space mid-write never leaves a half-written file as the latest version."""
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import uuid
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 from typing import Any
 
-from kedro.io.core import Version, get_filepath_str
+import fsspec
+from kedro.io import AbstractVersionedDataset, DatasetError, Version
+from kedro.io.core import get_filepath_str, get_protocol_and_path
 from kedro_datasets.json import JSONDataset as _JSONDataset
 from kedro_datasets.matplotlib import MatplotlibDataset as _MatplotlibDataset
 from kedro_datasets.pandas import CSVDataset as _CSVDataset
 from kedro_datasets.text import TextDataset as _TextDataset
 
 
+def filesystem(protocol: str, credentials: dict[str, Any] | None,
+               fs_args: dict[str, Any] | None) -> fsspec.AbstractFileSystem:
+    """The fsspec filesystem a kedro-datasets file dataset makes from the same arguments."""
+    options = {key: value for key, value in {**(credentials or {}), **(fs_args or {})}.items()
+               if key not in ("open_args_load", "open_args_save")}
+    return fsspec.filesystem(protocol, **({"auto_mkdir": True} if protocol == "file" else {}),
+                             **options)
+
+
+@contextlib.contextmanager
+def atomic_path(fs: fsspec.AbstractFileSystem, target: PurePosixPath) -> Iterator[str]:
+    """A temporary path (with its protocol) beside ``target`` to write to: moved onto
+    ``target`` when the block completes, removed when it fails."""
+    suffix = f".{uuid.uuid4().hex[:8]}.partial{target.suffix}"
+    partial = fs.unstrip_protocol(str(target.with_suffix(suffix)))
+    try:
+        yield partial
+        fs.mv(partial, fs.unstrip_protocol(str(target)))  # a rename on one local filesystem
+    finally:
+        if fs.exists(partial):
+            fs.rm(partial, recursive=True)
+    fs.invalidate_cache(fs.unstrip_protocol(str(target.parent)))
+
+
 class AtomicSave:
-    """Mixin, listed before a kedro-datasets file dataset: its ``save`` writes atomically."""
+    """Mixin, listed before a kedro-datasets file dataset: ``save`` writes atomically, through
+    that class's own ``save`` on an unversioned instance pointed at the temporary path."""
 
-    _partial: PurePosixPath | None = None
-
-    @contextlib.contextmanager
-    def _atomic_path(self) -> Iterator[str]:
-        """A temporary path to write to: renamed to the save path when the block completes,
-        removed when it fails."""
-        target = super()._get_save_path()  # refuses an existing version
-        self._partial = target.with_suffix(f".{uuid.uuid4().hex[:8]}.partial{target.suffix}")
-        partial = get_filepath_str(self._partial, self._protocol)
-        try:
-            yield partial
-            self._fs.mv(partial, get_filepath_str(target, self._protocol))
-        finally:
-            self._partial = None
-            if self._fs.exists(partial):
-                self._fs.rm(partial)
-        self._fs.invalidate_cache(get_filepath_str(target.parent, self._protocol))
+    def __init__(  # noqa: PLR0913
+        self, *, filepath: str, version: Version | None = None,
+        credentials: dict[str, Any] | None = None, fs_args: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(filepath=filepath, version=version, credentials=credentials,
+                         fs_args=fs_args, **kwargs)
+        mro = type(self).__mro__  # the kedro-datasets class is the one after this mixin
+        self._writer = functools.partial(mro[mro.index(AtomicSave) + 1],
+                                         credentials=credentials, fs_args=fs_args, **kwargs)
+        self._target_fs = filesystem(get_protocol_and_path(filepath, version)[0], credentials,
+                                     fs_args)
 
     def save(self, data: Any) -> None:
-        with self._atomic_path():  # the dataset's own save, unwrapped: Kedro's wrapper runs once
-            super().save.__wrapped__(self, data)
-
-    def _get_save_path(self) -> PurePosixPath:  # where the dataset's own save writes
-        return self._partial or super()._get_save_path()
+        with atomic_path(self._target_fs, self._get_save_path()) as partial:
+            self._writer(filepath=partial).save(data)
 
 
 class CSVDataset(AtomicSave, _CSVDataset):
@@ -55,17 +75,17 @@ class JSONDataset(AtomicSave, _JSONDataset):
 
 
 class MatplotlibDataset(AtomicSave, _MatplotlibDataset):
-    """kedro-datasets' ``matplotlib.MatplotlibDataset`` (one figure), written atomically."""
+    """kedro-datasets' ``matplotlib.MatplotlibDataset``, written atomically."""
 
 
 class TextDataset(AtomicSave, _TextDataset):
     """kedro-datasets' ``text.TextDataset``, written atomically."""
 
 
-class FileDataset(AtomicSave, _TextDataset):
-    """Base of the project's file datasets (kedro-datasets' ``TextDataset`` brings filesystem
-    and versions): each defines ``load``, reading ``_load_path()``, and ``save``, writing to
-    the path ``_atomic_path()`` yields (an inherited ``save`` would get Kedro's wrapper twice)."""
+class FileDataset(AbstractVersionedDataset[Any, Any]):
+    """Base of the project's file datasets, made as Kedro's custom-dataset guide makes one (its
+    own fsspec filesystem, Kedro's versions): each defines ``load``, reading ``_load_path()``,
+    and ``save``, writing to the path ``_atomic_path()`` yields."""
 
     DEFAULT_LOAD_ARGS: dict[str, Any] = {}
 
@@ -75,13 +95,26 @@ class FileDataset(AtomicSave, _TextDataset):
         credentials: dict[str, Any] | None = None, fs_args: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(filepath=filepath, version=version, credentials=credentials,
-                         fs_args=fs_args, metadata=metadata)
+        self._protocol, path = get_protocol_and_path(filepath, version)
+        self._fs = filesystem(self._protocol, credentials, fs_args)
+        super().__init__(filepath=PurePosixPath(path), version=version,
+                         exists_function=self._fs.exists, glob_function=self._fs.glob)
+        self.metadata = metadata
         self._load_args = {**self.DEFAULT_LOAD_ARGS, **(load_args or {})}
         self._save_args = dict(save_args or {})
 
     def _describe(self) -> dict[str, Any]:
-        return {**super()._describe(), "load_args": self._load_args, "save_args": self._save_args}
+        return {"filepath": self._filepath, "protocol": self._protocol, "version": self._version,
+                "load_args": self._load_args, "save_args": self._save_args}
+
+    def _exists(self) -> bool:
+        try:
+            return self._fs.exists(self._load_path())
+        except DatasetError:  # no version saved yet
+            return False
 
     def _load_path(self) -> str:
         return get_filepath_str(self._get_load_path(), self._protocol)
+
+    def _atomic_path(self) -> contextlib.AbstractContextManager[str]:
+        return atomic_path(self._fs, self._get_save_path())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import zipfile
 from typing import Any
 
 from kedro.io.core import DatasetError
@@ -23,7 +24,10 @@ class KerasModelDataset(FileDataset):
         keras = tf_runtime.keras()
         with tempfile.TemporaryDirectory(prefix="bn_compare_keras_") as tempdir:
             local = f"{tempdir}/model.keras"
-            self._fs.get(self._load_path(), local)
+            self._fs.get(path := self._load_path(), local)
+            if not zipfile.is_zipfile(local):  # Keras would report its temporary copy missing
+                raise DatasetError(f"{path} is not a valid Keras archive (.keras, a zip file): "
+                                   f"truncated or corrupt")
             with tf_runtime.KERAS_STATE_LOCK:  # Keras' (de)serialisation uses global state
                 return keras.saving.load_model(local, **self._load_args)
 
