@@ -3,7 +3,7 @@
 The floor: the matrix products of one SGD step of the 784-300-100-10 network at batch 32
 (forward, the weight gradients and the gradients back-propagated into layers 2 and 3,
 about 36 MFLOP) on one core with the BLAS that NumPy ships, the median of many. The
-project: its own training loop (``training/loop.py``, the variants of ``conf/base``) on
+project: its own training loop (``pipelines/loop.py``, the variants of ``conf/base``) on
 the real training images, seconds per step of a second epoch (the first includes the
 tracing), each variant alone and two side by side in threads as the default runner
 trains them. Machines here differ 2-3x from day to day, so the figures that compare are
@@ -79,13 +79,14 @@ def project_seconds_per_step(variants: list[str], steps: int = 800) -> dict[str,
     steps (the first traces; side by side, the last may run alone), each variant in a
     thread of its own, all at once (one variant: alone)."""
     from bn_compare.parameters import DataParams, TrainingParams
-    from bn_compare.pipelines.training.loop import train_epochs
+    from bn_compare.pipelines.loop import train_epochs
     from bn_compare.pipelines.training.nodes import build_model
 
     training = TrainingParams()
     x, y = _images(steps * training.batch_size)
     specs = yaml.safe_load((ROOT / "conf/base/parameters_training.yml").read_text())["variants"]
-    models = {v: build_model(specs[v]["layers"], DataParams(), training, seed=42) for v in variants}
+    models = {v: build_model(specs[v]["layers"], data=DataParams(), training=training,
+                                seed=42) for v in variants}
     seconds: dict[str, float] = {}
 
     def train(variant: str) -> None:

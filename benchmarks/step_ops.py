@@ -25,10 +25,10 @@ def step_operations(layers: list[dict], batch: int = 32) -> collections.Counter:
     import tensorflow as tf
 
     from bn_compare.parameters import DataParams, TrainingParams
-    from bn_compare.pipelines.training.loop import _build_state
+    from bn_compare.pipelines.loop import _build_state
     from bn_compare.pipelines.training.nodes import build_model
 
-    model = build_model(layers, DataParams(), TrainingParams(), seed=42)
+    model = build_model(layers, data=DataParams(), training=TrainingParams(), seed=42)
     x, y = np.zeros((batch, 28, 28), np.float32), np.zeros(batch, np.uint8)
     _build_state(model, x, y)
     step = tf.function(lambda images, labels: model.train_step((images, labels)))

@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -33,6 +34,10 @@ SHARED = ["x_train", "y_train", "x_valid", "y_valid", "x_test", "y_test",
           "variant_statistics", "pairwise_differences", "learning_curves@figure",
           "test_accuracy_intervals@figure", "verdict", "report"]
 SEED = 42  # conf/base and conf/smoke: one seed
+# The comparison table: these after the run's variant, grid values and seed.
+SUMMARY = ["total_params", "trainable_params", "non_trainable_params", "final_val_accuracy",
+           "best_val_accuracy", "test_accuracy", "test_loss", "seconds_per_epoch", "diverged",
+           "diverged_at_epoch"]
 OUTPUTS = SHARED + [f"{v}.seed_{SEED}.{name}" for v in VARIANTS for name in PER_VARIANT]
 KEDRO = str(Path(sys.executable).with_name("kedro"))
 DEBIAN_DATA = Path("/usr/share/datasets/fashion-mnist")
@@ -110,13 +115,12 @@ def params(base_parameters):
 
 
 def context_for(raw: dict, project_path: Path = PROJECT_ROOT) -> SimpleNamespace:
-    """What ``ProjectContext`` hands the hooks: the typed parameters and the run matrix."""
+    """What ``ProjectContext`` hands the hooks: the run matrix of the checked parameters."""
     from bn_compare.parameters import ProjectParameters
     from bn_compare.run_matrix import RunMatrix
 
-    parameters = ProjectParameters.checked(raw)
-    return SimpleNamespace(project_parameters=parameters, project_path=Path(project_path),
-                           run_matrix=RunMatrix.from_parameters(parameters))
+    return SimpleNamespace(project_path=Path(project_path),
+                           run_matrix=RunMatrix(ProjectParameters.checked(raw)))
 
 
 def make_project_copy(target: Path) -> Path:
@@ -187,7 +191,9 @@ def smoke_project(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> P
         if not (project.parent / "done").exists():
             shutil.rmtree(project.parent, ignore_errors=True)  # a failed attempt's
             make_project_copy(project)
-            result = run_in_process(project, "--pipeline=compare", "--env=smoke")
+            with warnings.catch_warnings():  # the deprecated option still works: here
+                warnings.filterwarnings("ignore", "Option '--pipeline' is deprecated")
+                result = run_in_process(project, "--pipeline=compare", "--env=smoke")
             assert result.exit_code == 0, result.output[-5000:]
             (project.parent / "done").touch()
     return project

@@ -3,6 +3,7 @@ progress of the trainings."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 from types import SimpleNamespace
 
@@ -60,9 +61,10 @@ def test_requested_versions_must_exist(base_parameters, tmp_path):
 
 
 def _progress(raw, catalog=None, only_missing_outputs=False):
+    """The hook before a run, on a clock that moves 10 s each time it is read."""
     context = context_for(raw)
     pipeline = create_pipeline(context.run_matrix)
-    hook = ProgressHook()
+    hook = ProgressHook(clock=itertools.count(step=10).__next__)
     hook.after_context_created(context)
     hook.before_pipeline_run({"only_missing_outputs": only_missing_outputs}, pipeline,
                              catalog or DataCatalog())
@@ -77,12 +79,16 @@ def test_progress_is_logged_as_each_training_ends(base_parameters, caplog):
         hook.after_node_run(SimpleNamespace(name="split_dataset", namespace=None))
     lines = [r.getMessage() for r in caplog.records]
     assert len(lines) == len(trainings) == 6
-    assert lines[0].startswith("1/6 trainings done - elapsed 0:00 - about ")
-    assert lines[-1] == "6/6 trainings done - elapsed 0:00 - all done"
+    # 10 s for the first of six equal trainings: 50 s left
+    assert lines[0] == "1/6 trainings done - elapsed 0:10 - about 1 min left"
+    assert lines[-1] == "6/6 trainings done - elapsed 1:00 - all done"
 
 
-def test_progress_counts_only_the_trainings_a_resumed_run_has_left(base_parameters):
+def test_progress_counts_only_the_trainings_a_resumed_run_has_left(base_parameters, caplog):
     done = {f"baseline.seed_42.{name}": MemoryDataset(1)
             for name in ("model", "history", "diagnostics")}
-    hook, _ = _progress(base_parameters, DataCatalog(done), only_missing_outputs=True)
-    assert hook._total == 2  # the two BN variants; the baseline's outputs exist
+    hook, trainings = _progress(base_parameters, DataCatalog(done), only_missing_outputs=True)
+    with caplog.at_level(logging.INFO, logger="bn_compare.hooks"):
+        hook.after_node_run(trainings[-1])
+    # the two BN variants; the baseline's outputs exist
+    assert caplog.records[-1].getMessage().startswith("1/2 trainings done")

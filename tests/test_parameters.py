@@ -5,6 +5,7 @@ import copy
 
 import pytest
 
+from bn_compare.grid import GRIDDABLE_KEYS
 from bn_compare.parameters import (
     DataParams,
     DiagnosticsParams,
@@ -12,7 +13,6 @@ from bn_compare.parameters import (
     InvalidParametersError,
     ProjectParameters,
 )
-from bn_compare.run_matrix import GRIDDABLE_KEYS
 
 GRIDDABLE = "learning_rate, optimizer, batch_size, epochs, loss"
 FLATTEN = {"layers": [{"class_name": "Flatten"}]}
@@ -114,7 +114,7 @@ def _with(parameters, path, value):
          "grid: must vary the same keys in every block, but block 0 varies learning_rate, "
          "optimizer; block 1 varies learning_rate, got "),
         (("grid",), [], "grid: must not be empty, got []"),
-        (("grid",), 0.1, "grid: must be a mapping of parameters, got 0.1"),
+        (("grid",), 0.1, "grid: must be a mapping of grid keys, or a list of them, got 0.1"),
     ],
 )
 def test_each_problem_names_the_parameter_the_requirement_and_the_value(
@@ -144,12 +144,6 @@ def test_checked_gives_typed_read_only_parameters(base_parameters):
     assert checked.training.seeds == (42,) and checked.data.image_shape == (28, 28)
     with pytest.raises(ValueError, match="frozen"):
         checked.training.epochs = 3
-
-
-def test_a_grid_point_gives_the_training_settings_with_its_values(params):
-    at_point = params.training.at({"learning_rate": 0.1, "epochs": 3})
-    assert (at_point.learning_rate, at_point.epochs, at_point.batch_size) == (0.1, 3, 32)
-    assert params.training.learning_rate == 0.001  # unchanged
 
 
 def test_the_grid_declares_exactly_the_griddable_keys():

@@ -2,20 +2,21 @@
 
 import pytest
 
+from bn_compare.grid import GridPoint, value_name
 from bn_compare.parameters import ProjectParameters
-from bn_compare.run_matrix import GridPoint, RunMatrix, value_name
+from bn_compare.run_matrix import RunMatrix
 
 SEED_VARIANTS = ["baseline", "bn_after_activation", "bn_before_activation"]
 
 
 def _matrix(base_parameters, seeds=None, **grid):
     training = {**base_parameters["training"], **({"seeds": seeds} if seeds else {})}
-    return RunMatrix.from_parameters(ProjectParameters.checked(
+    return RunMatrix(ProjectParameters.checked(
         {**base_parameters, "training": training, "grid": grid}))
 
 
 def test_the_base_parameters_give_one_run_per_variant_named_as_before(params):
-    matrix = RunMatrix.from_parameters(params)
+    matrix = RunMatrix(params)
     assert matrix.variants == tuple(SEED_VARIANTS)
     assert [run.namespace for run in matrix.runs] == [f"{v}.seed_42" for v in SEED_VARIANTS]
     assert not matrix.is_sweep and matrix.grid_keys == ()
@@ -41,6 +42,15 @@ def test_several_keys_give_their_cartesian_product(base_parameters):
     assert matrix.runs[1].description == "baseline (learning_rate=0.001, optimizer=Adam) seed 42"
 
 
+def test_each_run_carries_the_training_settings_of_its_point(base_parameters):
+    matrix = _matrix(base_parameters, learning_rate=[0.1, 0.01], epochs=[3])
+    trained = {(run.training.learning_rate, run.training.epochs, run.training.batch_size)
+               for run in matrix.runs}
+    assert trained == {(0.1, 3, 32), (0.01, 3, 32)}
+    assert matrix.parameters.training.learning_rate == 0.001  # the base is unchanged
+    assert matrix.settings["learning_rate_0p1__epochs_3"].learning_rate == 0.1
+
+
 def test_point_names_follow_the_griddable_keys_not_the_order_written(base_parameters):
     matrix = _matrix(base_parameters, optimizer=["SGD", "Adam"], learning_rate=[0.1, 0.01])
     assert matrix.grid_keys == ("learning_rate", "optimizer")
@@ -62,7 +72,7 @@ def test_names_stay_when_the_grid_grows(base_parameters):
 
 def test_a_list_of_blocks_is_the_union_of_their_products(base_parameters):
     """A learning-rate range per optimizer: not one cartesian product."""
-    matrix = RunMatrix.from_parameters(ProjectParameters.checked({**base_parameters, "grid": [
+    matrix = RunMatrix(ProjectParameters.checked({**base_parameters, "grid": [
         {"optimizer": ["SGD"], "learning_rate": [0.01, 0.1]},
         {"optimizer": ["Adam"], "learning_rate": [0.0001, 0.001, 0.01]},
         {"optimizer": ["SGD"], "learning_rate": [0.1]},  # a point already there: once
@@ -80,20 +90,20 @@ def test_a_list_of_blocks_is_the_union_of_their_products(base_parameters):
 
 def test_a_grid_is_confirmed_per_variant_with_fresh_seeds(base_parameters):
     grid = {"learning_rate": [0.1, 0.01], "batch_size": [32, 128]}
-    matrix = RunMatrix.from_parameters(ProjectParameters.checked({
+    matrix = RunMatrix(ProjectParameters.checked({
         **base_parameters, "grid": grid, "confirm": {"seeds": [1000, 1001]}}))
     assert [run.namespace for run in matrix.confirmations][:2] == [
-        "baseline.confirm.seed_1000", "baseline.confirm.seed_1001"]
+        "confirm.baseline.seed_1000", "confirm.baseline.seed_1001"]
     assert len(matrix.confirmations) == 3 * 2 and matrix.trainings[-1].confirms
     assert matrix.confirmations[0].description == "baseline at its best, seed 1000"
-    per = RunMatrix.from_parameters(ProjectParameters.checked({
+    per = RunMatrix(ProjectParameters.checked({
         **base_parameters, "grid": grid, "confirm": {"seeds": [1000], "per": ["batch_size"]}}))
     assert [run.namespace for run in per.confirmations][:2] == [
-        "baseline.confirm__batch_size_32.seed_1000", "baseline.confirm__batch_size_128.seed_1000"]
+        "confirm__batch_size_32.baseline.seed_1000", "confirm__batch_size_128.baseline.seed_1000"]
     assert per.confirmations[1].point.overrides == {"batch_size": 128}
     # none without a grid of several points, nor with confirm.seeds: []
     assert _matrix(base_parameters, learning_rate=[0.1]).confirmations == ()
-    assert RunMatrix.from_parameters(ProjectParameters.checked({
+    assert RunMatrix(ProjectParameters.checked({
         **base_parameters, "grid": grid, "confirm": {"seeds": []}})).confirmations == ()
 
 

@@ -25,7 +25,7 @@ def test_each_shipped_environment_is_valid_and_as_large_as_it_says(  # noqa: PLR
                                           **settings.CONFIG_LOADER_ARGS)
     parameters = ProjectParameters.checked(loader["parameters"])
     assert keras_problems(parameters) == []
-    matrix = RunMatrix.from_parameters(parameters)
+    matrix = RunMatrix(parameters)
     assert (len(matrix.variants), len(matrix.points), len(matrix.seeds)) == (
         variants, points, seeds)
     assert len(matrix.runs) == variants * points * seeds

@@ -1,12 +1,15 @@
-"""The project's Kedro context (``settings.CONTEXT_CLASS``)."""
+"""The project's Kedro context (``settings.CONTEXT_CLASS``): where a run's parameters are
+validated, once, and become the run matrix and its pipelines."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from kedro.framework.context import KedroContext
+from kedro.framework.project import pipelines
 
 from bn_compare.parameters import ProjectParameters
+from bn_compare.pipeline_registry import create_pipelines
 from bn_compare.run_matrix import RunMatrix
 
 
@@ -15,16 +18,16 @@ class ProjectContext(KedroContext):
     and ``--params`` included): every problem is reported at once, with its path and
     value, before anything else happens.
 
-    ``project_parameters`` (typed) and ``run_matrix`` (the trainings: variant x grid
-    point x seed) are what the pipeline registry and the project's hooks receive
-    (``after_context_created``). A context rather than a hook does it, since ``kedro
-    viz`` creates the context but runs no project hooks.
+    ``run_matrix`` (the checked parameters and the trainings: variant x grid point x seed,
+    each with its settings) is what the pipelines are built from and what the project's
+    hooks receive (``after_context_created``). Kedro's pipeline registry is built without
+    arguments, so the context hands it the pipelines of its own matrix (every entry point
+    creates a context before it reads the pipelines: ``kedro run``, ``kedro viz``, a
+    notebook; docs/design.md).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from bn_compare import pipeline_registry
-
         super().__init__(*args, **kwargs)
-        self.project_parameters = ProjectParameters.checked(self.config_loader["parameters"])
-        self.run_matrix = RunMatrix.from_parameters(self.project_parameters)
-        pipeline_registry.build_for(self.run_matrix)
+        self.run_matrix = RunMatrix(ProjectParameters.checked(self.config_loader["parameters"]))
+        pipelines.configure(None)  # the registry's content comes from this context
+        pipelines.update(create_pipelines(self.run_matrix))

@@ -9,6 +9,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
@@ -59,7 +60,7 @@ class InputCheckHook:
 
     @hook_impl
     def after_context_created(self, context: Any) -> None:
-        self.parameters = context.project_parameters
+        self.parameters = context.run_matrix.parameters
 
     @hook_impl(tryfirst=True)  # before tracking opens a run: a refused run leaves none
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any,
@@ -79,12 +80,10 @@ class InputCheckHook:
                     ", ".join(map(str, self.parameters.training.seeds)))
 
 
-def training_cost(run: Run, parameters: ProjectParameters) -> float:
+def training_cost(run: Run, train_images: int) -> float:
     """A training's work in steps, to weigh how much of a run is done (a confirmation's
     chosen setting is not known yet: its settings outside the grid)."""
-    training = parameters.training.at(run.point.overrides)
-    steps = math.ceil(parameters.data.split_sizes["train"] / training.batch_size)
-    return float(training.epochs * steps)
+    return float(run.training.epochs * math.ceil(train_images / run.training.batch_size))
 
 
 class ProgressHook:
@@ -92,17 +91,16 @@ class ProgressHook:
     work left, in steps, at the pace so far). Node hooks fire where nodes run: here under
     the Sequential and Thread runners; the Dask runner logs each task as it completes."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock, self._lock = clock, threading.Lock()
         self._matrix: RunMatrix | None = None
-        self._parameters: ProjectParameters | None = None
         self._waiting: dict[str, float] = {}  # training node: its cost, until it ends
         self._total = self._finished = 0
         self._done = self._start = 0.0
 
     @hook_impl
     def after_context_created(self, context: Any) -> None:
-        self._matrix, self._parameters = context.run_matrix, context.project_parameters
+        self._matrix = context.run_matrix
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any,
@@ -111,9 +109,10 @@ class ProgressHook:
         nodes = [n for n in pipeline.nodes if n.name in runs]
         if run_params.get("only_missing_outputs"):  # Kedro's rule, for file outputs
             nodes = [n for n in nodes if not all(catalog.exists(o) for o in n.outputs)]
-        self._waiting = {n.name: training_cost(runs[n.name], self._parameters) for n in nodes}
+        images = self._matrix.parameters.data.split_sizes["train"]
+        self._waiting = {n.name: training_cost(runs[n.name], images) for n in nodes}
         self._total, self._finished = len(nodes), 0
-        self._done, self._start = 0.0, time.monotonic()
+        self._done, self._start = 0.0, self._clock()
 
     @hook_impl
     def after_node_run(self, node: Any) -> None:
@@ -123,7 +122,7 @@ class ProgressHook:
             self._done += self._waiting.pop(node.name)
             self._finished += 1
             left = sum(self._waiting.values())
-            elapsed = time.monotonic() - self._start
+            elapsed = self._clock() - self._start
             logger.info("%d/%d trainings done - elapsed %s - %s", self._finished,
                         self._total, _clock(elapsed), "all done" if not self._waiting else
                         f"about {_minutes(left * elapsed / self._done)} left")

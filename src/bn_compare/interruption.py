@@ -1,8 +1,7 @@
 """Stopping a run: ``kedro run`` turns SIGINT (Ctrl-C), SIGTERM (``timeout``, ``docker
 stop``, Slurm, Kubernetes) and SIGHUP into ``RunStopped``, a ``KeyboardInterrupt`` (no
-``except Exception`` on the way swallows it) in the main thread; the project's
-``ThreadRunner`` then sets ``STOP``, and running trainings stop at their next chunk of
-steps and save nothing. The CLI prints one line and exits with 128 + the signal's number."""
+``except Exception`` on the way swallows it) in the main thread, and set ``STOP``:
+running trainings stop at their next chunk of steps and save nothing. The CLI prints one line and exits with 128 + the signal's number."""
 
 from __future__ import annotations
 
@@ -40,15 +39,19 @@ def check(where: str) -> None:
 
 
 def _raise(signum: int, frame: object) -> None:
+    STOP.set()
     raise RunStopped(signum)
 
 
 @contextlib.contextmanager
 def signals_stop_the_run() -> Iterator[None]:
-    """Inside: SIGINT, SIGTERM and SIGHUP raise ``RunStopped`` in the main thread."""
+    """Inside: SIGINT, SIGTERM and SIGHUP raise ``RunStopped`` in the main thread and ask
+    running trainings to stop; on leaving (every training has stopped: the runner waited
+    for them) the next run may start."""
     previous = {signum: signal.signal(signum, _raise) for signum in SIGNALS}
     try:
         yield
     finally:
+        STOP.clear()
         for signum, handler in previous.items():
             signal.signal(signum, handler)

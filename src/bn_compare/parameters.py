@@ -1,31 +1,31 @@
 """The project's parameters, declared once: types, defaults (the seed notebook's, as in
 ``conf/base``) and constraints. ``ProjectParameters.checked`` types them once per run and
-reports every problem at once (``training.epochs: must be > 0, got 0``); nodes receive
-typed sections through ``params:`` inputs. Checks that need Keras: ``validation``."""
+reports every problem at once (``training.epochs: must be > 0, got 0``); the run matrix
+hands each node the sections it needs. Checks that need Keras: ``validation``."""
 
 from __future__ import annotations
 
+import keyword
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
-    Discriminator,
     Field,
     PositiveFloat,
     PositiveInt,
     Strict,
     StrictBool,
-    Tag,
     ValidationError,
     model_validator,
 )
 from pydantic_core import ErrorDetails
 
 from bn_compare.datasets.idx import FASHION_MNIST_FILES, IMAGE_SHAPE, NUM_CLASSES
-from bn_compare.run_matrix import GRIDDABLE_KEYS, grid_points, is_valid_variant_name, value_label
+from bn_compare.grid import GRIDDABLE_KEYS, GridPoint, grid_points, value_label
 
 TRAINING_SET_SIZE = FASHION_MNIST_FILES["train_images"].count  # the official files' images
 TEST_SET_SIZE = FASHION_MNIST_FILES["test_images"].count
@@ -49,7 +49,7 @@ def _each_once(values: Sequence[Any]) -> Sequence[Any]:
 
 
 def _variant_name(name: str) -> str:
-    if not is_valid_variant_name(name):
+    if not name.isidentifier() or keyword.iskeyword(name):
         raise ValueError("must be a variant name: letters, digits and underscores, not "
                          "starting with a digit, not a Python keyword (it names namespaces)")
     return name
@@ -61,22 +61,22 @@ def _includes_accuracy(metrics: tuple[str, ...]) -> tuple[str, ...]:
     return metrics
 
 
-def _grid_form(value: Any) -> str:  # the tags are left out of error paths, as "[key]" is
-    return "[grid blocks]" if isinstance(value, list | tuple) else "[one grid]"
+def _as_blocks(grid: Any) -> Any:
+    """One grid (a mapping) is a list of one block."""
+    return [grid] if isinstance(grid, Mapping) else grid
 
 
-def _one_namespace_per_point(grid: GridParams | tuple[GridParams, ...]) -> Any:
-    blocks = grid if isinstance(grid, tuple) else (grid,)
+def _one_namespace_per_point(blocks: tuple[GridParams, ...]) -> tuple[GridParams, ...]:
     varied = [[key for key in GRIDDABLE_KEYS if getattr(block, key)] for block in blocks]
     if any(keys != varied[0] for keys in varied):
         raise ValueError("must vary the same keys in every block, but " + "; ".join(
             f"block {i} varies {', '.join(keys) or 'nothing'}" for i, keys in enumerate(varied)))
-    names = [point.name for point in grid_points(grid)]
+    names = [point.name for point in grid_points(block.model_dump() for block in blocks)]
     shared = sorted({name for name in names if names.count(name) > 1})
     if shared:
         raise ValueError(f"must give each point a namespace of its own, but "
                          f"{', '.join(shared)} would be shared (spell the values apart)")
-    return grid
+    return blocks
 
 
 # Strict: a string or a boolean is refused where a number is expected, never converted.
@@ -130,11 +130,6 @@ class TrainingParams(Section):
     steps_per_execution: Count = 200
     eval_batch_size: Count = 1024
     device: Literal["auto", "cpu", "gpu"] = "auto"  # tf_runtime.select_device
-
-    def at(self, overrides: Mapping[str, Any]) -> TrainingParams:
-        """These settings with a grid point's ``overrides`` applied (validated)."""
-        return self if not overrides else TrainingParams.model_validate(
-            {**self.model_dump(), **overrides})
 
 
 class StatisticsParams(Section):
@@ -207,12 +202,9 @@ class ProjectParameters(Section):
     statistics: StatisticsParams = StatisticsParams()
     variants: Annotated[dict[Annotated[str, AfterValidator(_variant_name)], VariantParams],
                         Field(min_length=1)]
-    # one cartesian product, or a list of blocks, each one, whose union is the grid
-    grid: Annotated[Annotated[GridParams, Tag("[one grid]")]
-                    | Annotated[tuple[GridParams, ...], Field(min_length=1),
-                                Tag("[grid blocks]")],
-                    Discriminator(_grid_form),
-                    AfterValidator(_one_namespace_per_point)] = GridParams()
+    # blocks, each a cartesian product, whose union is the grid (one mapping: one block)
+    grid: Annotated[tuple[GridParams, ...], BeforeValidator(_as_blocks), Field(min_length=1),
+                    AfterValidator(_one_namespace_per_point)] = (GridParams(),)
     confirm: ConfirmParams = ConfirmParams()
     diagnostics: DiagnosticsParams = DiagnosticsParams()
     tracking: TrackingParams = TrackingParams()
@@ -224,23 +216,31 @@ class ProjectParameters(Section):
             raise ValueError(f"confirm.seeds: must be fresh seeds, not also in training.seeds "
                              f"(the grid's runs choose the best settings; fresh seeds confirm "
                              f"them), but training.seeds holds {', '.join(map(str, reused))} too")
-        keys = grid_points(self.grid)[0].overrides
+        keys = self.points[0].overrides
         if unknown := [key for key in self.confirm.per if key not in keys]:
             raise ValueError(f"confirm.per: must name keys of the grid "
                              f"({', '.join(keys) or 'no grid'}), got {', '.join(unknown)}")
         return self
 
+    @property
+    def points(self) -> tuple[GridPoint, ...]:
+        """The grid's points (one empty point for no grid)."""
+        return grid_points(block.model_dump() for block in self.grid)
+
     @classmethod
     def checked(cls, raw: Mapping[str, Any]) -> ProjectParameters:
-        """The parameters typed, or ``InvalidParametersError`` naming every problem."""
+        """The parameters typed (the one validation of a run), or ``InvalidParametersError``
+        naming every problem."""
         try:
             return cls.model_validate(dict(raw))
         except ValidationError as error:
             details = error.errors()
             # A tuple whose items all fail also says it is too short: its items tell why.
             failed = {detail["loc"][:-1] for detail in details}
+            grid = raw.get("grid")
+            one_block = not isinstance(grid, list | tuple) or len(grid) == 1
             raise InvalidParametersError([
-                _problem(detail) for detail in details
+                _problem(detail, one_block) for detail in details
                 if not (detail["type"] == "too_short" and detail["loc"] in failed)]) from None
 
 
@@ -256,15 +256,18 @@ REQUIREMENTS = {
     "too_long": "must hold at most {max_length} items",
     "tuple_type": "must be a list", "dict_type": "must be a mapping",
     "model_type": "must be a mapping of parameters",
+    "grid_type": "must be a mapping of grid keys, or a list of them",
     "literal_error": "must be one of {expected}",
     "value_error": "{error}",  # the project's own checks word their requirement
 }
 
 
-def _problem(error: ErrorDetails) -> str:
-    """``<dotted.path>: <what is wrong>, got <value>``."""
-    # "[key]": a mapping's key; "[one grid]", "[grid blocks]": the forms of grid
-    location = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("[")))
+def _problem(error: ErrorDetails, one_block: bool) -> str:
+    """``<dotted.path>: <what is wrong>, got <value>`` (``grid.<key>`` where the grid is
+    one mapping, ``grid[<block>].<key>`` in a list of blocks)."""
+    location = tuple(p for p in error["loc"] if p != "[key]")  # "[key]": a mapping's key
+    if one_block and location[:2] == ("grid", 0):
+        location = ("grid", *location[2:])
     if not location:  # a check across sections: its message names the parameters
         return str(error["ctx"]["error"])
     path, parent = _path(location), _path(location[:-1])
@@ -276,6 +279,8 @@ def _problem(error: ErrorDetails) -> str:
         return f"{path}: not a parameter of {parent or 'this project'} (a typo?)"
     if kind == "missing":
         return f"{path}: missing"
+    if location == ("grid",) and kind == "tuple_type":
+        kind = "grid_type"
     if kind == "too_short" and ctx["min_length"] == 1:
         kind = "string_too_short"  # "must not be empty"
     bounds = {key: value_label(value) for key, value in ctx.items()}  # 0.0 -> 0

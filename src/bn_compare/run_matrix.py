@@ -1,92 +1,37 @@
-"""Which trainings a run holds: every variant x grid point x seed, and their namespaces:
+"""Which trainings a run holds, computed once from the checked parameters: every variant x
+grid point x seed, each with the training settings it uses, and their namespaces
 ``<variant>.seed_<seed>`` (``baseline.seed_42``), or with a grid of several points
-``<variant>.<point>.seed_<seed>``, where ``<point>`` names the point's values key by key
-in the order of ``GRIDDABLE_KEYS`` (``learning_rate_0p01__optimizer_Adam``: ``.`` becomes
-``p``, ``-`` becomes ``m``). A point's name depends on its own values only, so adding
-values to a grid keeps the names (and outputs) of the points already there."""
+``<variant>.<point>.seed_<seed>`` (``grid.GridPoint.name``); a grid's confirmations are
+``confirm.<variant>.seed_<seed>`` (``confirm__<per values>`` with ``confirm.per``)."""
 
 from __future__ import annotations
 
-import itertools
 import json
-import keyword
-import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from functools import cached_property
+from typing import Any
 
-if TYPE_CHECKING:  # parameters builds on this module (grid point names), not the reverse
-    from bn_compare.parameters import GridParams, ProjectParameters
-
-# The training settings that change the experiment (the others only change its speed).
-GRIDDABLE_KEYS = ("learning_rate", "optimizer", "batch_size", "epochs", "loss")
-
-
-def is_valid_variant_name(name: Any) -> bool:
-    """Variant names become Kedro namespaces and Python keywords in node inputs."""
-    return isinstance(name, str) and name.isidentifier() and not keyword.iskeyword(name)
-
-
-def value_name(value: Any) -> str:
-    """A grid value as a namespace-safe word: 0.001 -> 0p001, 1e-05 -> 1em05."""
-    if isinstance(value, bool):
-        text = str(value).lower()
-    elif isinstance(value, float):
-        text = f"{value:g}"
-    else:
-        text = str(value)
-    text = text.replace(".", "p").replace("-", "m").replace("+", "")
-    return re.sub(r"\W", "_", text)
-
-
-def value_label(value: Any) -> str:
-    """A grid value as people read it: 0.001, 1, Adam."""
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-@dataclass(frozen=True)
-class GridPoint:
-    """One combination of grid values: ``(("learning_rate", 0.01), ...)``."""
-
-    settings: tuple[tuple[str, Any], ...] = ()
-
-    @property
-    def overrides(self) -> dict[str, Any]:  # the training keys this point sets
-        return dict(self.settings)
-
-    @property
-    def name(self) -> str:
-        return "__".join(f"{key}_{value_name(value)}" for key, value in self.settings)
-
-    @property
-    def label(self) -> str:
-        """``learning_rate=0.01, optimizer=Adam`` (empty for the point of no grid)."""
-        return ", ".join(f"{key}={value_label(value)}" for key, value in self.settings)
-
-
-def grid_points(grid: GridParams | tuple[GridParams, ...]) -> tuple[GridPoint, ...]:
-    """The cartesian product of the gridded keys' values, or for a list of blocks the union
-    of theirs in order (each point once); one empty point for no grid."""
-    points: dict[GridPoint, None] = {}
-    for block in grid if isinstance(grid, tuple) else (grid,):
-        axes = {key: values for key in GRIDDABLE_KEYS if (values := getattr(block, key))}
-        points.update((GridPoint(tuple(zip(axes, values, strict=True))), None)
-                      for values in itertools.product(*axes.values()))
-    return tuple(points)
+from bn_compare.grid import GRIDDABLE_KEYS, GridPoint
+from bn_compare.parameters import ProjectParameters, TrainingParams
 
 
 @dataclass(frozen=True)
 class Run:
-    """One training: a variant at a grid point with a seed."""
+    """One training: a variant at a grid point with a seed, and its settings there (a
+    confirmation's: outside the grid, with its ``confirm.per`` values; the rest of its
+    setting is chosen from the grid's results, ``RunMatrix.settings``)."""
 
     variant: str
     seed: int
+    training: TrainingParams
     point: GridPoint = GridPoint()
     point_name: str = ""  # empty when the matrix has a single point
-    confirms: bool = False  # a confirmation: trained at its variant's best setting (data),
-    #                         ``point`` holds only the ``confirm.per`` values
+    confirms: bool = False
 
     @property
     def namespace(self) -> str:
+        if self.confirms:  # a group of its own: it follows every run of the grid (Kedro
+            return f"{self.point_name}.{self.variant}.seed_{self.seed}"  # warns otherwise)
         middle = f".{self.point_name}" if self.point_name else ""
         return f"{self.variant}{middle}.seed_{self.seed}"
 
@@ -94,19 +39,6 @@ class Run:
     def key(self) -> dict[str, Any]:
         """The run's identifying columns in the tables: variant, grid values, seed."""
         return {"variant": self.variant, **self.point.overrides, "seed": self.seed}
-
-    def settings(self, parameters: ProjectParameters) -> dict[str, Any]:
-        """What defines the training, flat (its MLflow params): variant, seed, grid values,
-        every training setting in force, the layers and the sizes of the data."""
-        # a confirmation's setting is logged once chosen (tracking: its ``setting``)
-        chosen = set(grid_points(parameters.grid)[0].overrides) if self.confirms else set()
-        training = parameters.training.at(self.point.overrides).model_dump(
-            exclude={"seeds", *chosen})
-        return {"variant": self.variant, "seed": self.seed, "namespace": self.namespace,
-                **{f"grid.{key}": value for key, value in self.point.overrides.items()},
-                **{f"training.{key}": value for key, value in training.items()},
-                "layers": json.dumps(parameters.variants[self.variant].layers),
-                **{f"data.{split}_images": n for split, n in parameters.data.split_sizes.items()}}
 
     @property
     def description(self) -> str:
@@ -116,34 +48,57 @@ class Run:
         return f"{self.variant}{where} {best if self.confirms else ''}seed {self.seed}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RunMatrix:
-    """Variants (declaration order) x grid points x seeds."""
+    """The checked parameters' trainings: variants (declaration order) x grid points x seeds,
+    then a grid's confirmations."""
 
-    variants: tuple[str, ...]
-    seeds: tuple[int, ...]
-    grid_keys: tuple[str, ...] = ()
-    points: tuple[GridPoint, ...] = (GridPoint(),)
-    confirm_seeds: tuple[int, ...] = ()
-    confirm_per: tuple[str, ...] = ()
+    parameters: ProjectParameters
     runs: tuple[Run, ...] = field(init=False)  # the grid's
     confirmations: tuple[Run, ...] = field(init=False)  # a grid's best settings retrained
 
     def __post_init__(self) -> None:
-        named = len(self.points) > 1
-        runs = tuple(Run(variant, seed, point, point.name if named else "")
-                     for variant in self.variants for point in self.points
-                     for seed in self.seeds)
-        object.__setattr__(self, "runs", runs)
+        named = self.is_sweep
+        set_ = object.__setattr__
+        set_(self, "runs", tuple(
+            Run(variant, seed, self.settings[point.name], point, point.name if named else "")
+            for variant in self.variants for point in self.points for seed in self.seeds))
         groups = dict.fromkeys(GridPoint(tuple((key, point.overrides[key])
                                                for key in self.confirm_per))
                                for point in self.points)
-        confirmations = tuple(
-            Run(variant, seed, group, "__".join(["confirm", *([group.name] if group.name
-                                                             else [])]), confirms=True)
+        training = self.parameters.training
+        set_(self, "confirmations", tuple(
+            Run(variant, seed, training.model_copy(update=group.overrides), group,
+                "__".join(["confirm", *([group.name] if group.name else [])]), confirms=True)
             for variant in self.variants for group in groups
-            for seed in self.confirm_seeds) if named else ()
-        object.__setattr__(self, "confirmations", confirmations)
+            for seed in self.parameters.confirm.seeds) if named else ())
+
+    @cached_property
+    def points(self) -> tuple[GridPoint, ...]:
+        return self.parameters.points
+
+    @cached_property
+    def settings(self) -> dict[str, TrainingParams]:
+        """Each grid point's training settings, by the point's name (the grid's values were
+        checked with the same types as ``training``'s)."""
+        base = self.parameters.training
+        return {point.name: base.model_copy(update=point.overrides) for point in self.points}
+
+    @property
+    def variants(self) -> tuple[str, ...]:
+        return tuple(self.parameters.variants)
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        return self.parameters.training.seeds
+
+    @property
+    def grid_keys(self) -> tuple[str, ...]:
+        return tuple(key for key, _ in self.points[0].settings)
+
+    @property
+    def confirm_per(self) -> tuple[str, ...]:
+        return tuple(key for key in GRIDDABLE_KEYS if key in self.parameters.confirm.per)
 
     @property
     def trainings(self) -> tuple[Run, ...]:
@@ -155,11 +110,15 @@ class RunMatrix:
         """More than one grid point: the sweep tables, plot and report section exist."""
         return len(self.points) > 1
 
-    @classmethod
-    def from_parameters(cls, parameters: ProjectParameters) -> RunMatrix:
-        """The trainings of checked parameters (``ProjectParameters.checked``)."""
-        points = grid_points(parameters.grid)
-        return cls(variants=tuple(parameters.variants), seeds=parameters.training.seeds,
-                   grid_keys=tuple(key for key, _ in points[0].settings), points=points,
-                   confirm_seeds=parameters.confirm.seeds,
-                   confirm_per=tuple(k for k in GRIDDABLE_KEYS if k in parameters.confirm.per))
+    def logged_settings(self, run: Run) -> dict[str, Any]:
+        """What defines a training, flat (its MLflow params): variant, seed, grid values,
+        every training setting in force, the layers and the sizes of the data."""
+        # a confirmation's setting is logged once chosen (tracking: its ``setting``)
+        chosen = set(self.grid_keys) if run.confirms else set()
+        training = run.training.model_dump(exclude={"seeds", *chosen})
+        return {"variant": run.variant, "seed": run.seed, "namespace": run.namespace,
+                **{f"grid.{key}": value for key, value in run.point.overrides.items()},
+                **{f"training.{key}": value for key, value in training.items()},
+                "layers": json.dumps(self.parameters.variants[run.variant].layers),
+                **{f"data.{split}_images": n
+                   for split, n in self.parameters.data.split_sizes.items()}}

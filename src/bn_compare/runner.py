@@ -1,4 +1,4 @@
-"""The project's runners: Kedro's, with what TensorFlow trainings need (docs/runners.md).
+"""The project's runners: Kedro's, knowing nothing of the project (docs/runners.md).
 
 ``ThreadRunner``, the default of ``kedro run`` here, runs a node per core and one more in
 one process: one TensorFlow runtime and one copy of the data serve every training (compiled
@@ -19,25 +19,20 @@ from kedro.pipeline import Node, Pipeline
 from kedro.runner import AbstractRunner, SequentialRunner
 from kedro.runner import ThreadRunner as KedroThreadRunner
 
-from bn_compare import interruption
-
 logger = logging.getLogger(__name__)
 
 
-class _StoppingPool(ThreadPoolExecutor):
-    """Left on an error (a signal included): running trainings are asked to stop, nodes
-    not started are cancelled, and the running ones are waited for (seconds)."""
+class _CancellingPool(ThreadPoolExecutor):
+    """Left on an error (a signal included): the nodes not started are cancelled, the
+    running ones waited for (a stop signal has asked trainings to stop: ``interruption``)."""
 
     def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> bool:
-        if exc_type is not None:
-            interruption.STOP.set()
         self.shutdown(wait=True, cancel_futures=exc_type is not None)
-        interruption.STOP.clear()  # every training has stopped: the next run may start
         return False
 
 
 class ThreadRunner(KedroThreadRunner):
-    """Kedro's ``ThreadRunner`` that stops its trainings promptly, with one node more than
+    """Kedro's ``ThreadRunner`` that starts no node after an error, with one node more than
     cores by default: the last training never runs alone beside an idle core (``compare``
     7% faster on 2 cores, ~250 MB more at its peak; docs/measurements.md)."""
 
@@ -46,7 +41,7 @@ class ThreadRunner(KedroThreadRunner):
                          is_async=is_async)
 
     def _get_executor(self, max_workers: int) -> ThreadPoolExecutor:
-        return _StoppingPool(max_workers=max_workers)
+        return _CancellingPool(max_workers=max_workers)
 
 
 class DaskRunner(AbstractRunner):
@@ -70,8 +65,6 @@ class DaskRunner(AbstractRunner):
     def _client(self) -> Iterator[Any]:
         from distributed import Client, LocalCluster
 
-        from bn_compare.dask_setup import TensorFlowSetup
-
         if self._client_args:
             logger.info("Dask: connecting to %s", self._client_args)
             cluster, client = None, Client(**self._client_args)
@@ -82,7 +75,6 @@ class DaskRunner(AbstractRunner):
                                    dashboard_address=None)
             client = Client(cluster)
         try:
-            client.register_plugin(TensorFlowSetup(), name="bn_compare-tensorflow")
             yield client
         finally:
             client.close()

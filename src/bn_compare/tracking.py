@@ -117,13 +117,13 @@ class TrackingHook:
 
     @hook_impl
     def after_context_created(self, context: Any) -> None:
-        self._parameters, self._project = context.project_parameters, context.project_path
-        self._trainings = {run.namespace: run for run in context.run_matrix.trainings}
+        self._matrix, self._project = context.run_matrix, context.project_path
+        self._trainings = {run.namespace: run for run in self._matrix.trainings}
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], catalog: Any) -> None:
         self._finish("KILLED")  # a run a notebook interrupted, still open
-        settings = self._parameters.tracking
+        settings = self._matrix.parameters.tracking
         if not settings.enabled:
             return
         uri = tracking_uri(settings.uri, self._project)
@@ -152,7 +152,7 @@ class TrackingHook:
                           NAMESPACE_TAG: namespace, CONFIRM_TAG: str(run.confirms).lower()})):
                 self._runs[namespace] = child.info.run_id
                 self._tracker.log_batch(child.info.run_id,
-                                        params=run.settings(self._parameters))
+                                        params=self._matrix.logged_settings(run))
         return self._runs.get(namespace if run else "")
 
     def _log(self, name: str, data: Any = None) -> None:

@@ -17,9 +17,8 @@ from bn_compare.tf_runtime import keras, select_device
 def _names(params: ProjectParameters, key: str) -> list[tuple[str, Any]]:
     """(path, value) of every value ``training.<key>`` takes in the run."""
     values = [(f"training.{key}", getattr(params.training, key))]
-    blocks = params.grid if isinstance(params.grid, tuple) else (params.grid,)
-    for b, block in enumerate(blocks):
-        where = f"grid[{b}]" if isinstance(params.grid, tuple) else "grid"
+    for b, block in enumerate(params.grid):  # a grid of one block is "grid", as written
+        where = f"grid[{b}]" if len(params.grid) > 1 else "grid"
         values += [(f"{where}.{key}[{i}]", v) for i, v in enumerate(getattr(block, key) or ())]
     return values
 

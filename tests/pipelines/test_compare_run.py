@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from bn_compare.pipelines.evaluation.nodes import SUMMARY_COLUMNS
 from tests.conftest import (
     OUTPUTS,
     SEED,
+    SUMMARY,
     VARIANTS,
     metric_histories,
     project_store,
@@ -39,7 +39,7 @@ def test_every_output_is_versioned_and_loads(smoke_project):
         assert catalog.exists(name), name
         assert len(catalog.get(name).list_versions()) == 1, name
     table = catalog.load("comparison_table")
-    assert list(table.columns) == ["variant", "seed", *SUMMARY_COLUMNS]
+    assert list(table.columns) == ["variant", "seed", *SUMMARY]
     assert not table["diverged"].any()
     assert table["variant"].tolist() == VARIANTS
     assert table["total_params"].tolist() == [266_610, 271_346, 271_346]
@@ -75,7 +75,7 @@ def test_second_run_keeps_both_versions_and_params_override_one_key(smoke_projec
     assert table["variant"].tolist() == [*VARIANTS, "bn_no_bias"]
     history = catalog.load("baseline.seed_42.history")
     assert history["epoch"].tolist() == [1]  # epochs overridden ...
-    assert catalog.load("params:training").batch_size == 32  # ... siblings kept
+    assert catalog.load("params:training")["batch_size"] == 32  # ... siblings kept
     first = sorted(catalog.get("baseline.seed_42.history").list_versions(full_path=False))[0]
     older = pd.read_csv(_smoke_outputs(project) / "07_model_output/baseline/seed_42/history.csv"
                         / first / "history.csv")

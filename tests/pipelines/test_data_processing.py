@@ -18,7 +18,7 @@ def raw():
 
 def test_first_images_are_validation_rest_training_all_float32(raw):
     x_train, y_train, x_valid, y_valid, x_test, y_test = split_dataset(
-        raw, DataParams(validation_size=5)
+        raw, data=DataParams(validation_size=5)
     )
     assert (len(x_train), len(x_valid), len(x_test)) == (15, 5, 8)
     assert {a.dtype for a in (x_train, x_valid, x_test)} == {np.dtype(np.float32)}
@@ -31,7 +31,7 @@ def test_first_images_are_validation_rest_training_all_float32(raw):
 
 def test_max_train_images_caps_only_the_training_part(raw):
     x_train, y_train, x_valid, *_ = split_dataset(
-        raw, DataParams(validation_size=5, max_train_images=4)
+        raw, data=DataParams(validation_size=5, max_train_images=4)
     )
     assert (len(x_train), len(y_train), len(x_valid)) == (4, 4, 5)
 
@@ -39,4 +39,4 @@ def test_max_train_images_caps_only_the_training_part(raw):
 @pytest.mark.parametrize("size", [20, 25])
 def test_validation_size_must_leave_training_images(raw, size):
     with pytest.raises(ValueError, match=f"data.validation_size .* got {size}"):
-        split_dataset(raw, DataParams(validation_size=size))
+        split_dataset(raw, data=DataParams(validation_size=size))

@@ -8,9 +8,9 @@ import pandas as pd
 from bn_compare.parameters import StatisticsParams
 from bn_compare.pipelines.diagnostics.nodes import explain_diagnostics, summarise_diagnostics
 
-VARIANTS = {"baseline": {"layers": [{"class_name": "Dense", "units": 3}]},
-            "bn": {"layers": [{"class_name": "Dense", "units": 3},
-                              {"class_name": "BatchNormalization"}]}}
+ACCOUNTING = pd.DataFrame({  # which layers normalize
+    "variant": ["baseline", "bn", "bn"], "layer": ["dense", "dense", "batch_normalization"],
+    "normalization": ["", "", "BatchNormalization"]})
 JITTER = [0.0, 0.02, -0.01, 0.01]  # per seed
 
 
@@ -35,7 +35,7 @@ def _texts(why, rule):
 
 
 def test_with_seeds_each_sentence_follows_its_rule():
-    why = explain_diagnostics(_table(), StatisticsParams(), VARIANTS)
+    why = explain_diagnostics(_table(), ACCOUNTING, statistics=StatisticsParams())
     spread, stabler = _texts(why, "spread")[0], _texts(why, "stabler")[0]
     assert "grows 3.01x [" in spread and "in baseline" in spread  # geometric mean
     assert "stays where it was" in spread.split("; ")[1]  # bn: 1.00x, interval around 1
@@ -47,7 +47,7 @@ def test_with_seeds_each_sentence_follows_its_rule():
 
 
 def test_one_seed_gives_numbers_but_never_calls_a_ratio_larger_or_smaller():
-    why = explain_diagnostics(_table(seeds=(1,)), StatisticsParams(), VARIANTS)
+    why = explain_diagnostics(_table(seeds=(1,)), ACCOUNTING, statistics=StatisticsParams())
     assert why["seeds"] == 1 and "One seed per variant" in why["note"]
     text = " ".join(s["text"] for s in why["sentences"])
     assert "0.50x" in text and "smoother" not in text and "contradicts" not in text
@@ -56,13 +56,13 @@ def test_one_seed_gives_numbers_but_never_calls_a_ratio_larger_or_smaller():
 
 def test_without_diagnostics_the_section_says_how_to_turn_them_on():
     empty = _table().iloc[:0]
-    why = explain_diagnostics(empty, StatisticsParams(), VARIANTS)
+    why = explain_diagnostics(empty, ACCOUNTING, statistics=StatisticsParams())
     assert why["sentences"] == [] and "diagnostics.enabled=true" in why["note"]
-    assert summarise_diagnostics(empty, StatisticsParams()).empty
+    assert summarise_diagnostics(empty, statistics=StatisticsParams()).empty
 
 
 def test_the_summary_is_a_mean_with_its_interval_over_seeds():
-    summary = summarise_diagnostics(_table(), StatisticsParams()).set_index(
+    summary = summarise_diagnostics(_table(), statistics=StatisticsParams()).set_index(
         ["variant", "layer", "measure", "epoch"])
     row = summary.loc[("baseline", "network", "loss_range", 1)]
     assert row["n"] == 4 and row["mean"] == 2.0 * (1 + sum(JITTER) / 4)

@@ -3,12 +3,12 @@ import pandas as pd
 import pytest
 
 from bn_compare.pipelines.evaluation.nodes import (
-    SUMMARY_COLUMNS,
     confusion_matrix,
     plot_confusion_matrix,
     stack_tables,
     summarise_run,
 )
+from tests.conftest import SUMMARY
 
 CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                "Sneaker", "Bag", "Ankle boot"]
@@ -52,7 +52,7 @@ def test_comparison_table_has_one_row_per_run_in_order_with_its_keys():
     table = stack_tables(summary, summary, summary, keys=[
         {"variant": "zeta", "seed": 1}, {"variant": "zeta", "seed": 2},
         {"variant": "alpha", "seed": 1}])
-    assert list(table.columns) == ["variant", "seed", *SUMMARY_COLUMNS]
+    assert list(table.columns) == ["variant", "seed", *SUMMARY]
     assert table["variant"].tolist() == ["zeta", "zeta", "alpha"]
     assert table["seed"].tolist() == [1, 2, 1]
 

@@ -29,7 +29,7 @@ GRID = {"learning_rate": [0.05, 1000.0]}
 SEEDS = [42]
 POINTS = ["learning_rate_0p05", "learning_rate_1000"]
 NAMESPACES = [f"{v}.{p}.seed_{s}" for v in VARIANTS for p in POINTS for s in SEEDS]
-CONFIRMATIONS = [f"{v}.confirm.seed_1000" for v in VARIANTS]
+CONFIRMATIONS = [f"confirm.{v}.seed_1000" for v in VARIANTS]
 
 
 def _grid_env(project, grid=GRID):
@@ -57,7 +57,7 @@ def grid_project(tmp_path_factory):
     handler.emit = records.append
     logging.getLogger().addHandler(handler)
     try:
-        result = run_in_process(project, "--pipeline=compare", "--env=smoke")
+        result = run_in_process(project, "--pipelines=compare", "--env=smoke")
     finally:
         logging.getLogger().removeHandler(handler)
     assert result.exit_code == 0, result.output[-5000:]
@@ -73,13 +73,13 @@ def test_every_variant_is_trained_at_every_point_with_every_seed(grid_project):
     table = catalog.load("comparison_table")
     assert list(table.columns[:3]) == ["variant", "learning_rate", "seed"]
     assert len(table) == 6
-    assert (project / "data/smoke/06_models/baseline/learning_rate_0p05/seed_42/model.keras"
+    assert (project / "data/smoke/06_models/baseline/learning_rate_0p05.seed_42/model.keras"
             ).is_dir()
     assert any(r.getMessage().startswith("9/9 trainings done") for r in records)
     confirmation = catalog.load("confirmation_table")
     assert confirmation[["variant", "learning_rate", "seed"]].values.tolist() == [
         [variant, 0.05, 1000] for variant in VARIANTS]
-    assert catalog.load("baseline.confirm.seed_1000.setting") == {"learning_rate": 0.05}
+    assert catalog.load("confirm.baseline.seed_1000.setting") == {"learning_rate": 0.05}
 
 
 def test_the_absurd_learning_rate_diverges_and_the_run_goes_on(grid_project):
@@ -142,7 +142,6 @@ def test_the_registry_without_a_context_sees_the_matrix_of_the_environment(
     project, records = grid_project
     monkeypatch.chdir(project)
     monkeypatch.setenv("KEDRO_ENV", "smoke")
-    monkeypatch.setattr(pipeline_registry, "_matrix", None)
     pipelines = pipeline_registry.register_pipelines()
     assert sorted(n.namespace for n in pipelines["compare"].nodes
                   if n.name.endswith(".train_model")) == _trained(records)

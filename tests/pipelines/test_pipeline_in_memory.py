@@ -109,7 +109,7 @@ def run_in_memory(base_parameters, runner=None, variants=None, hooks=(), run_id=
     raw = small_parameters(base_parameters, variants, **sections)
     context = context_for(raw)
     pipeline = create_pipeline(context.run_matrix)
-    catalog = in_memory_catalog(pipeline, raw, context.project_parameters)
+    catalog = in_memory_catalog(pipeline, raw, context.run_matrix.parameters)
     manager = _create_hook_manager()
     for hook in hooks:
         manager.register(hook)
@@ -198,7 +198,7 @@ def test_a_grid_is_confirmed_on_fresh_seeds_at_each_variants_best_setting(base_p
         ["baseline", 1000], ["baseline", 1001],
         ["bn_after_activation", 1000], ["bn_after_activation", 1001]]
     assert (confirmation["learning_rate"] == confirmation["variant"].map(best)).all()
-    assert catalog.load("baseline.confirm.seed_1000.setting") == {
+    assert catalog.load("confirm.baseline.seed_1000.setting") == {
         "learning_rate": best["baseline"]}
     (difference,) = catalog.load("best_setting_differences").to_dict("records")
     assert difference["n"] == 2  # the confirmation's seeds, not the grid's one

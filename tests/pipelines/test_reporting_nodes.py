@@ -1,5 +1,5 @@
 """Statistics over seeds on constructed inputs with known answers, the verdict, the
-plots and the report (multi-seed and single-seed)."""
+plots, the report's content and the page (multi-seed and single-seed)."""
 
 import io
 import json
@@ -12,12 +12,11 @@ import pytest
 from scipy import stats
 
 from bn_compare.parameters import DataParams, StatisticsParams, TrainingParams
+from bn_compare.pipelines.reporting.content import build_report_content
 from bn_compare.pipelines.reporting.nodes import (
     compute_pairwise_differences,
     compute_variant_statistics,
     epochs_to_target,
-    mean_interval,
-    paired_difference,
 )
 from bn_compare.pipelines.reporting.plots import (
     plot_learning_curves,
@@ -25,6 +24,7 @@ from bn_compare.pipelines.reporting.plots import (
 )
 from bn_compare.pipelines.reporting.report import write_report
 from bn_compare.pipelines.reporting.verdict import verdict, write_verdict
+from bn_compare.pipelines.statistics import mean_interval, normalizations, paired_difference
 
 STATISTICS = StatisticsParams(confidence=0.95, target_val_accuracy=0.85)
 SEEDS = [1, 2, 3, 4, 5]
@@ -131,7 +131,7 @@ def test_epochs_to_target_is_the_first_epoch_reaching_it():
 
 def test_variant_statistics_per_variant_and_metric():
     table = compute_variant_statistics(_comparison(baseline=BASELINE, bn=BN),
-                                       _curves(baseline=BASELINE, bn=BN), STATISTICS)
+                                       _curves(baseline=BASELINE, bn=BN), statistics=STATISTICS)
     assert table["variant"].unique().tolist() == ["baseline", "bn"]
     row = table.set_index(["variant", "metric"]).loc[("baseline", "test_accuracy")]
     assert row["mean"] == pytest.approx(np.mean(BASELINE))
@@ -145,7 +145,7 @@ def test_variant_statistics_per_variant_and_metric():
 
 def test_pairwise_difference_is_variant_minus_the_earlier_declared_one():
     table = compute_pairwise_differences(_comparison(baseline=BASELINE, bn=BN, other=OTHER),
-                                         STATISTICS)
+                                         statistics=STATISTICS)
     assert list(zip(table["variant"], table["versus"], strict=True)) == [
         ("bn", "baseline"), ("other", "baseline"), ("other", "bn")]
     bn = table.iloc[0]
@@ -159,7 +159,7 @@ def test_pairwise_difference_is_variant_minus_the_earlier_declared_one():
 def test_pairs_use_only_the_seeds_both_variants_ran():
     comparison = pd.concat([_comparison(baseline=BASELINE, bn=BN),
                             _comparison(seeds=[9], baseline=[0.5])])
-    assert compute_pairwise_differences(comparison, STATISTICS).iloc[0]["n"] == 5
+    assert compute_pairwise_differences(comparison, statistics=STATISTICS).iloc[0]["n"] == 5
 
 
 def _texts(said):
@@ -177,7 +177,7 @@ def _verdict_of(norms=None, **accuracies):
     """``verdict`` over runs with these test accuracies per seed; ``norms``: the
     normalization layers per variant (default: all but ``baseline`` use BN)."""
     comparison = _comparison(**accuracies)
-    pairwise = compute_pairwise_differences(comparison, STATISTICS)
+    pairwise = compute_pairwise_differences(comparison, statistics=STATISTICS)
     means = comparison.groupby("variant")["test_accuracy"].mean().to_dict()
     norms = norms or {v: () if v == "baseline" else BN_LAYER for v in accuracies}
     return verdict(_per_variant(means), pairwise, norms), pairwise, means
@@ -232,7 +232,7 @@ def test_with_layer_normalization_the_question_is_normalization_and_which_kind()
 
 def test_verdict_with_one_seed_gives_no_evidence():
     comparison = _comparison(seeds=[42], baseline=[0.82], bn=[0.85])
-    pairwise = compute_pairwise_differences(comparison, STATISTICS)
+    pairwise = compute_pairwise_differences(comparison, statistics=STATISTICS)
     said = verdict(_per_variant({"baseline": 0.82, "bn": 0.85}), pairwise,
                    {"baseline": (), "bn": BN_LAYER})
     answers, details = _texts(said["answers"]), _texts(said["comparisons"])
@@ -247,9 +247,9 @@ def test_verdict_with_one_seed_gives_no_evidence():
 def test_the_verdict_node_gives_each_answer_with_the_numbers_it_rests_on():
     comparison = _comparison(baseline=BASELINE, bn=BN)
     statistics = compute_variant_statistics(comparison, _curves(baseline=BASELINE, bn=BN),
-                                            STATISTICS)
-    pairwise = compute_pairwise_differences(comparison, STATISTICS)
-    said = write_verdict(statistics, pairwise, _variants(["baseline", "bn"]))
+                                            statistics=STATISTICS)
+    pairwise = compute_pairwise_differences(comparison, statistics=STATISTICS)
+    said = write_verdict(statistics, pairwise, _accounting(["baseline", "bn"]))
     assert json.loads(json.dumps(said, allow_nan=False)) == said  # plain JSON
     helps, best = said["answers"]
     assert helps["question"] == "Does BatchNormalization help?"
@@ -272,15 +272,15 @@ def test_the_verdict_node_gives_each_answer_with_the_numbers_it_rests_on():
 
 
 def test_plots_show_a_band_only_with_several_seeds():
-    many = plot_learning_curves(_curves(baseline=BASELINE, bn=BN), STATISTICS)
-    one = plot_learning_curves(_curves(seeds=[42], baseline=[0.8]), STATISTICS)
+    many = plot_learning_curves(_curves(baseline=BASELINE, bn=BN), statistics=STATISTICS)
+    one = plot_learning_curves(_curves(seeds=[42], baseline=[0.8]), statistics=STATISTICS)
     assert len(many.axes[0].collections) == 2 and not one.axes[0].collections
     assert "confidence interval of the mean" in many.get_suptitle()
     assert "one seed per variant: no band" in one.get_suptitle()
     comparison = _comparison(baseline=BASELINE, bn=BN)
     dots = plot_test_accuracy_intervals(
         comparison, compute_variant_statistics(comparison, _curves(baseline=BASELINE, bn=BN),
-                                               STATISTICS))
+                                               statistics=STATISTICS))
     assert [t.get_text() for t in dots.axes[0].get_yticklabels()] == ["baseline", "bn"]
 
 
@@ -295,6 +295,8 @@ class _Images(HTMLParser):
 
 
 LAYERS = [{"class_name": "Flatten"}, {"class_name": "Dense", "units": 10}]
+VECTORS = ("gamma", "beta", "moving_mean", "moving_variance", "moving_stddev", "renorm_mean",
+           "renorm_stddev")
 
 
 def _variants(names):
@@ -303,25 +305,79 @@ def _variants(names):
                 else [{"class_name": "BatchNormalization"}, *LAYERS]} for v in names}
 
 
-def test_the_architectures_section_accounts_for_renorm_and_layer_normalization():
-    from bn_compare.pipelines.reporting.report import _architectures
+def _accounting(names):
+    """``parameter_accounting`` of ``_variants(names)``: a Dense layer, after a
+    BatchNormalization layer but in ``baseline``."""
+    return pd.DataFrame([
+        {"variant": v, "layer": name, "class_name": cls, "normalization": kind,
+         "total": total, "trainable": trainable, "non_trainable": total - trainable,
+         "features": 784 if kind else 0, "gamma": 0, "beta": 0, "moving_mean": 0,
+         "moving_variance": 0}
+        for v in names for name, cls, kind, total, trainable in (
+            [("batch_normalization", "BatchNormalization", "BatchNormalization", 3136, 1568)]
+            if v != "baseline" else []) + [("dense", "Dense", "", 7850, 7850)]])
 
-    vectors = ("gamma", "beta", "moving_mean", "moving_variance", "moving_stddev",
-               "renorm_mean", "renorm_stddev")
+
+def test_which_variants_normalize_is_read_from_the_accounting():
+    accounting = pd.DataFrame({  # a CSV file gives the empty normalization back as NaN
+        "variant": ["plain", "plain", "norms", "norms", "norms"],
+        "normalization": [np.nan, np.nan, "GroupNormalization", np.nan, "BatchNormalization"]})
+    assert normalizations(accounting) == {
+        "plain": (), "norms": ("GroupNormalization", "BatchNormalization")}
+
+
+def _content(seeds, accounting=None, **accuracies):
+    """``report_content`` of runs with these test accuracies per seed."""
+    comparison = _comparison(seeds=seeds, **accuracies)
+    statistics = compute_variant_statistics(comparison, _curves(seeds=seeds, **accuracies),
+                                            statistics=STATISTICS)
+    pairwise = compute_pairwise_differences(comparison, statistics=STATISTICS)
+    accounting = _accounting(accuracies) if accounting is None else accounting
+    return build_report_content(
+        comparison, statistics, pairwise, accounting,
+        write_verdict(statistics, pairwise, accounting),
+        data=DataParams(class_names=list("abcdefghij")), training=TrainingParams(epochs=2),
+        statistics=STATISTICS,
+        layers={v: spec["layers"] for v, spec in _variants(accuracies).items()})
+
+
+def test_the_architectures_name_every_kind_of_normalization_the_accounting_has():
+    """Renorm's three more vectors, LayerNormalization's two, and a kind the page has no
+    short name for under its own (none left out)."""
+    norms = [("BatchNormalization", 30, {name: 30 for name in VECTORS}, 210, 60),
+             ("LayerNormalization", 20, {"gamma": 20, "beta": 20}, 40, 40),
+             ("GroupNormalization", 10, {"gamma": 10, "beta": 10}, 20, 20)]
     accounting = pd.DataFrame([
-        {"variant": "norms", "layer": "batch_normalization", "class_name": "BatchNormalization",
-         "features": 30, **dict.fromkeys(vectors, 30), "total": 210, "trainable": 60,
-         "non_trainable": 150},
-        {"variant": "norms", "layer": "layer_normalization", "class_name": "LayerNormalization",
-         "features": 20, **dict.fromkeys(vectors, 0), "gamma": 20, "beta": 20, "total": 40,
-         "trainable": 40, "non_trainable": 0}])
-    section = _architectures(["norms"], {"norms": {"layers": LAYERS}}, accounting)
-    assert section["bn_lines"] == [
-        "norms: 30 normalised features x 7 = 210 BN values, 60 trainable and 150 not.",
-        "norms: 20 normalised features x 2 = 40 LayerNormalization values, 40 trainable "
+        {"variant": "bn", "layer": kind.lower(), "class_name": kind, "normalization": kind,
+         "features": features, **dict.fromkeys(VECTORS, 0), **vectors, "total": total,
+         "trainable": trainable, "non_trainable": total - trainable}
+        for kind, features, vectors, total, trainable in norms]
+        + [{"variant": v, "layer": "dense", "class_name": "Dense", "normalization": np.nan,
+            "features": 0, **dict.fromkeys(VECTORS, 0), "total": 7850, "trainable": 7850,
+            "non_trainable": 0} for v in ("baseline", "bn")])
+    section = _content(SEEDS, accounting, baseline=BASELINE, bn=BN)["architectures"]
+    assert section["norm_lines"] == [
+        "bn: 30 normalised features x 7 = 210 BN values, 60 trainable and 150 not.",
+        "bn: 20 normalised features x 2 = 40 LayerNormalization values, 40 trainable "
+        "and 0 not.",
+        "bn: 10 normalised features x 2 = 20 GroupNormalization values, 20 trainable "
         "and 0 not."]
-    assert {"class_name", "renorm_mean"} <= set(section["bn_table"].columns)
+    table = section["norm_table"]
+    assert {"class_name", "renorm_mean"} <= {field["name"] for field in table["schema"]["fields"]}
+    assert [row["class_name"] for row in table["data"]] == [kind for kind, *_ in norms]
     assert section["other_norms"]
+
+
+def test_the_content_is_plain_json_with_what_the_page_says():
+    content = _content([42], baseline=[0.82], bn=[0.85])
+    assert json.loads(json.dumps(content, allow_nan=False)) == content  # NaN as null
+    assert content["one_seed"] and content["seeds"] == [42]
+    assert content["verdict"]["answers"][0].startswith("Does BatchNormalization help? cannot")
+    assert content["setup"]["training"]["epochs"] == "2"
+    (row,) = content["differences"]["data"]
+    assert (row["comparison"], row["seeds"], row["95% CI (pp)"]) == ("bn − baseline", 1, "–")
+    assert content["figures"] == ["learning_curves", "test_accuracy_intervals"]
+    assert content["why"] is None  # no diagnostics given: no section "Why"
 
 
 def _png(figure):
@@ -331,25 +387,13 @@ def _png(figure):
 
 
 def _report(seeds, **accuracies):
+    """The page (rendered from its content after a trip through JSON) and its images."""
     comparison = _comparison(seeds=seeds, **accuracies)
     curves = _curves(seeds=seeds, **accuracies)
-    statistics = compute_variant_statistics(comparison, curves, STATISTICS)
-    pairwise = compute_pairwise_differences(comparison, STATISTICS)
-    accounting = pd.DataFrame([
-        {"variant": v, "layer": name, "class_name": cls, "total": total,
-         "trainable": trainable, "non_trainable": total - trainable,
-         "features": 784 if cls == "BatchNormalization" else 0, "gamma": 0, "beta": 0,
-         "moving_mean": 0, "moving_variance": 0}
-        for v in accuracies for name, cls, total, trainable in (
-            [("batch_normalization", "BatchNormalization", 3136, 1568)] if v != "baseline"
-            else []) + [("dense", "Dense", 7850, 7850)]])
-    variants = _variants(accuracies)
+    statistics = compute_variant_statistics(comparison, curves, statistics=STATISTICS)
+    content = json.loads(json.dumps(_content(seeds, **accuracies)))
     html = write_report(
-        write_verdict(statistics, pairwise, variants),
-        DataParams(class_names=list("abcdefghij")), TrainingParams(epochs=2), variants,
-        STATISTICS, comparison_table=comparison, variant_statistics=statistics,
-        pairwise_differences=pairwise, parameter_accounting=accounting,
-        learning_curves=_png(plot_learning_curves(curves, STATISTICS)),
+        content, learning_curves=_png(plot_learning_curves(curves, statistics=STATISTICS)),
         test_accuracy_intervals=_png(plot_test_accuracy_intervals(comparison, statistics)))
     images = _Images()
     images.feed(html)
@@ -379,7 +423,7 @@ def test_verdict_counts_diverged_runs_as_instability_not_as_accuracy():
                              bn=[0.85, 0.86, 0.84])
     comparison.loc[(comparison["variant"] == "baseline") & (comparison["seed"] > 1),
                    "diverged"] = True
-    pairwise = compute_pairwise_differences(comparison, STATISTICS)
+    pairwise = compute_pairwise_differences(comparison, statistics=STATISTICS)
     assert (pairwise.iloc[0]["n"], pairwise.iloc[0]["diverged"]) == (1, 2)
     said = verdict(_per_variant({"baseline": 0.80, "bn": 0.85},
                                 {"baseline": (2, 3), "bn": (0, 3)}),

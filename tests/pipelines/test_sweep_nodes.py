@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from bn_compare.parameters import DataParams, StatisticsParams, TrainingParams
+from bn_compare.pipelines.reporting.content import build_report_content
 from bn_compare.pipelines.reporting.nodes import (
     build_confirmation_table,
     build_sweep_table,
@@ -27,8 +28,13 @@ STATISTICS = StatisticsParams()
 KEYS = ("learning_rate",)
 SEEDS = [1, 2, 3]
 LAYERS = [{"class_name": "Flatten"}, {"class_name": "Dense", "units": 10}]
-VARIANTS = {"plain": {"layers": LAYERS},
-            "bn": {"layers": [{"class_name": "BatchNormalization"}, *LAYERS]}}
+LAYERS_OF = {"plain": LAYERS, "bn": [{"class_name": "BatchNormalization"}, *LAYERS]}
+ACCOUNTING = pd.DataFrame([  # which layers normalize; the counts are not read here
+    {"variant": v, "layer": layer["class_name"].lower(), "class_name": layer["class_name"],
+     "normalization": "BatchNormalization" if layer["class_name"] == "BatchNormalization"
+     else "", "total": 0, "trainable": 0, "non_trainable": 0, "features": 0, "gamma": 0,
+     "beta": 0, "moving_mean": 0, "moving_variance": 0}
+    for v, layers in LAYERS_OF.items() for layer in layers])
 
 
 def _runs(variant, learning_rate, val, test, diverged=(False, False, False)):
@@ -58,7 +64,8 @@ def _curves(table):
 @pytest.fixture
 def statistics():
     table = _table()
-    return compute_variant_statistics(table, _curves(table), STATISTICS, KEYS)
+    return compute_variant_statistics(table, _curves(table), statistics=STATISTICS,
+                                      grid_keys=KEYS)
 
 
 def test_diverged_runs_are_counted_and_never_averaged_in(statistics):
@@ -110,7 +117,7 @@ def test_a_variant_that_always_diverged_has_no_best_setting(statistics):
 def test_comparison_at_the_best_settings_is_paired_by_seed(statistics):
     table = _table()
     best = select_best_settings(build_sweep_table(statistics, KEYS), KEYS)
-    differences = compare_best_settings(table, best, STATISTICS, KEYS)
+    differences = compare_best_settings(table, best, statistics=STATISTICS, grid_keys=KEYS)
     row = differences.iloc[0]
     assert (row["variant"], row["variant_setting"], row["versus"], row["versus_setting"]) == (
         "bn", "learning_rate=0.1", "plain", "learning_rate=0.1")
@@ -119,8 +126,8 @@ def test_comparison_at_the_best_settings_is_paired_by_seed(statistics):
 
 
 def test_pairwise_differences_at_every_point_skip_diverged_seeds():
-    pairwise = compute_pairwise_differences(_table(), STATISTICS, KEYS).set_index(
-        "learning_rate")
+    pairwise = compute_pairwise_differences(_table(), statistics=STATISTICS,
+                                            grid_keys=KEYS).set_index("learning_rate")
     assert pairwise.loc[0.01, "n"] == 3 and pairwise.loc[0.01, "diverged"] == 0
     assert (pairwise.loc[1.0, "n"], pairwise.loc[1.0, "diverged"]) == (0, 3)
 
@@ -137,7 +144,8 @@ def test_sweep_plot_marks_diverged_points_on_a_log_axis(statistics):
 def test_two_key_grid_gets_one_column_of_panels_per_value_of_the_second():
     table = pd.concat([_table().assign(optimizer=name) for name in ("SGD", "Adam")])
     keys = ("learning_rate", "optimizer")
-    statistics = compute_variant_statistics(table, _curves(table), STATISTICS, keys)
+    statistics = compute_variant_statistics(table, _curves(table), statistics=STATISTICS,
+                                            grid_keys=keys)
     fig = plot_sweep_curves(build_sweep_table(statistics, keys), keys)
     assert len(fig.axes) == 4
     assert "optimizer=Adam" in fig.axes[1].get_title()
@@ -147,9 +155,10 @@ def _grid_verdict(statistics):
     table = _table()
     sweep = build_sweep_table(statistics, KEYS)
     best = select_best_settings(sweep, KEYS)
-    return write_grid_verdict(sweep, best, compare_best_settings(table, best, STATISTICS, KEYS),
-                              compute_pairwise_differences(table, STATISTICS, KEYS), VARIANTS,
-                              grid_keys=KEYS)
+    return write_grid_verdict(
+        sweep, best, compare_best_settings(table, best, statistics=STATISTICS, grid_keys=KEYS),
+        compute_pairwise_differences(table, statistics=STATISTICS, grid_keys=KEYS), ACCOUNTING,
+        grid_keys=KEYS)
 
 
 def test_the_grid_verdict_answers_at_the_best_settings_and_at_each_point(statistics):
@@ -198,9 +207,10 @@ def test_the_verdict_at_the_best_settings_rests_on_the_confirmation_alone(statis
     best = select_best_settings(sweep, KEYS)
     confirmation = _confirmation(plain=[0.88, 0.89, 0.90], bn=[0.84, 0.85, 0.86])
     said = write_grid_verdict(
-        sweep, best, compare_best_settings(confirmation, best, STATISTICS, KEYS),
-        compute_pairwise_differences(_table(), STATISTICS, KEYS), VARIANTS, grid_keys=KEYS,
-        confirmation_table=confirmation)
+        sweep, best, compare_best_settings(confirmation, best, statistics=STATISTICS,
+                                           grid_keys=KEYS),
+        compute_pairwise_differences(_table(), statistics=STATISTICS, grid_keys=KEYS),
+        ACCOUNTING, grid_keys=KEYS, confirmation_table=confirmation)
     helps = said["answers"][0]
     assert helps["text"].startswith("At each variant's best setting: Does BatchNormalization "
                                     "help? No.")
@@ -212,12 +222,12 @@ def test_the_verdict_at_the_best_settings_rests_on_the_confirmation_alone(statis
 def test_a_confirmation_trained_at_a_setting_no_longer_best_is_refused():
     best = pd.DataFrame([{"variant": "bn", "learning_rate": 0.3}])
     summary = pd.DataFrame([{"test_accuracy": 0.9, "diverged": False}])
-    runs = [{"variant": "bn", "seed": 1000, "namespace": "bn.confirm.seed_1000"}]
+    runs = [{"variant": "bn", "seed": 1000, "namespace": "confirm.bn.seed_1000"}]
     table = build_confirmation_table(best, {"learning_rate": 0.3}, summary, runs=runs,
                                      grid_keys=KEYS)
     assert table.to_dict("records") == [{"variant": "bn", "learning_rate": 0.3, "seed": 1000,
                                          "test_accuracy": 0.9, "diverged": False}]
-    with pytest.raises(ValueError, match=r"bn.confirm.seed_1000 was trained at "
+    with pytest.raises(ValueError, match=r"confirm.bn.seed_1000 was trained at "
                                          r"learning_rate=0.1, but the best setting is now "
                                          r"learning_rate=0.3: run again without "
                                          r"--only-missing-outputs"):
@@ -235,18 +245,19 @@ def test_the_report_lays_out_the_grid(statistics):
     table = _table()
     sweep = build_sweep_table(statistics, KEYS)
     best = select_best_settings(sweep, KEYS)
-    accounting = pd.DataFrame([
-        {"variant": v, "layer": "dense", "class_name": "Dense", "total": 7850,
-         "trainable": 7850, "non_trainable": 0, "features": 0, "gamma": 0, "beta": 0,
-         "moving_mean": 0, "moving_variance": 0} for v in ("plain", "bn")])
+    content = build_report_content(
+        table, statistics,
+        compute_pairwise_differences(table, statistics=STATISTICS, grid_keys=KEYS), ACCOUNTING,
+        _grid_verdict(statistics), sweep_table=sweep, best_settings=best,
+        best_setting_differences=compare_best_settings(table, best, statistics=STATISTICS,
+                                                       grid_keys=KEYS),
+        data=DataParams(), training=TrainingParams(), statistics=STATISTICS, layers=LAYERS_OF,
+        grid_keys=KEYS)
+    assert [row["setting"] for row in content["grid"]["best"]["data"]] == [
+        "learning_rate=0.1", "learning_rate=0.1"]
     figure = _png(plot_sweep_curves(sweep, KEYS))
-    html = write_report(
-        _grid_verdict(statistics), DataParams(), TrainingParams(), VARIANTS, STATISTICS,
-        grid_keys=KEYS, comparison_table=table, variant_statistics=statistics,
-        pairwise_differences=compute_pairwise_differences(table, STATISTICS, KEYS),
-        parameter_accounting=accounting, sweep_table=sweep, best_settings=best,
-        best_setting_differences=compare_best_settings(table, best, STATISTICS, KEYS),
-        learning_curves=figure, test_accuracy_intervals=figure, sweep_curves=figure)
+    html = write_report(json.loads(json.dumps(content)), learning_curves=figure,
+                        test_accuracy_intervals=figure, sweep_curves=figure)
     assert "<h2>Across the grid</h2>" in html
     assert "At each variant&#39;s best setting: Does BatchNormalization help? Yes." in html
     assert "learning rate 0.01, 0.1, 1 (grid)" in html
@@ -255,3 +266,20 @@ def test_the_report_lays_out_the_grid(statistics):
     assert "learning_rate=1: Does BatchNormalization help? Yes: every run without" in html
     assert "every run diverged (3)" in html
     assert html.count("data:image/png;base64,") == 3
+
+
+def test_the_report_renders_its_content_and_figures_alone(base_parameters):
+    """Across a grid with a confirmation (the most datasets): the report reads the content
+    and the PNGs only; the settings are bound to the nodes, never ``params:`` inputs."""
+    from bn_compare.parameters import ProjectParameters
+    from bn_compare.pipelines import diagnostics, reporting
+    from bn_compare.run_matrix import RunMatrix
+
+    matrix = RunMatrix(ProjectParameters.checked({
+        **base_parameters, "grid": {"learning_rate": [0.01, 0.1]}, "confirm": {"seeds": [7]}}))
+    pipeline = reporting.create_pipeline(matrix) + diagnostics.create_pipeline(matrix)
+    report = next(node for node in pipeline.nodes if node.name == "write_report")
+    assert report.inputs == ["report_content", "learning_curves@png",
+                             "test_accuracy_intervals@png", "activation_percentiles@png",
+                             "landscape_smoothness@png", "sweep_curves@png"]
+    assert not [name for name in pipeline.inputs() if name.startswith("params:")]

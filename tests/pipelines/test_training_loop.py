@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from bn_compare.parameters import DataParams, TrainingParams
-from bn_compare.pipelines.training.loop import evaluate, predict, train_epochs
+from bn_compare.pipelines.loop import evaluate, predict, train_epochs
 from bn_compare.pipelines.training.nodes import HISTORY_COLUMNS, build_model, train_model
 
 DATA = DataParams()
@@ -26,7 +26,7 @@ def layers(base_parameters):
 
 
 def _train(layers, data, seed=1, **options):
-    model = build_model(layers, DATA, TRAINING, seed=1)
+    model = build_model(layers, data=DATA, training=TRAINING, seed=1)
     options = {"epochs": 2, "batch_size": 32, "steps_per_execution": 2,
                "eval_batch_size": 64, "seed": seed, **options}
     history = train_epochs(model, *data, **options)
@@ -55,8 +55,8 @@ def test_same_seed_same_weights_chunk_size_is_speed_only(layers, data):
 
 
 def test_train_model_returns_the_history_table(layers, data):
-    model = build_model(layers, DATA, TRAINING, seed=1)
-    _, history, _ = train_model(model, *data, TRAINING, seed=1)
+    model = build_model(layers, data=DATA, training=TRAINING, seed=1)
+    _, history, _ = train_model(model, *data, training=TRAINING, seed=1)
     assert list(history.columns) == HISTORY_COLUMNS
     assert history["epoch"].tolist() == [1, 2]
     assert history["val_accuracy"].between(0, 1).all()
@@ -87,7 +87,7 @@ def test_two_trainings_in_threads_give_the_numbers_of_one(layers, data):
 def test_a_stopped_run_stops_the_training_before_its_next_chunk(layers, data):
     from bn_compare import interruption
 
-    model = build_model(layers, DATA, TRAINING, seed=1)
+    model = build_model(layers, data=DATA, training=TRAINING, seed=1)
     interruption.STOP.set()
     try:
         with pytest.raises(interruption.TrainingInterrupted, match="epoch 1/2"):

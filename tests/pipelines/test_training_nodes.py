@@ -19,7 +19,7 @@ def training():
 
 
 def test_build_compiles_the_notebooks_optimizer(base_parameters, training):
-    model = build_model(base_parameters["variants"]["baseline"]["layers"], DATA, training,
+    model = build_model(base_parameters["variants"]["baseline"]["layers"], data=DATA, training=training,
                         seed=42, variant="baseline")
     assert model.name == "baseline"
     assert type(model.optimizer).__name__ == "SGD"
@@ -29,17 +29,16 @@ def test_build_compiles_the_notebooks_optimizer(base_parameters, training):
 
 def test_same_seed_same_initial_weights_other_seed_other_weights(base_parameters, training):
     layers = base_parameters["variants"]["bn_before_activation"]["layers"]
-    first = build_model(layers, DATA, training, seed=42).get_weights()
-    again = build_model(layers, DATA, training, seed=42).get_weights()
-    other = build_model(layers, DATA, training, seed=7).get_weights()
+    first = build_model(layers, data=DATA, training=training, seed=42).get_weights()
+    again = build_model(layers, data=DATA, training=training, seed=42).get_weights()
+    other = build_model(layers, data=DATA, training=training, seed=7).get_weights()
     assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
     kernel = next(i for i, w in enumerate(first) if w.ndim == 2)  # first Dense kernel
     assert not np.array_equal(first[kernel], other[kernel])
 
 
 def test_parameter_accounting_of_bn_after_activation(base_parameters, training):
-    model = build_model(base_parameters["variants"]["bn_after_activation"]["layers"],
-                        DATA, training, seed=42)
+    model = build_model(base_parameters["variants"]["bn_after_activation"]["layers"], data=DATA, training=training, seed=42)
     table = account_parameters(model)
     bn = table[table["class_name"] == "BatchNormalization"]
     assert bn["features"].tolist() == [784, 300, 100]
@@ -59,7 +58,7 @@ def test_accounting_knows_renorm_and_layer_normalization(training):
               {"class_name": "BatchNormalization", "renorm": True},
               {"class_name": "Dense", "units": 20}, {"class_name": "LayerNormalization"},
               {"class_name": "Dense", "units": 10, "activation": "softmax"}]
-    table = account_parameters(build_model(layers, DATA, training, seed=42)).set_index(
+    table = account_parameters(build_model(layers, data=DATA, training=training, seed=42)).set_index(
         "class_name")
     renorm, layer_norm = table.loc["BatchNormalization"], table.loc["LayerNormalization"]
     assert (renorm["features"], renorm["total"], renorm["trainable"]) == (30, 7 * 30, 2 * 30)
@@ -70,7 +69,7 @@ def test_accounting_knows_renorm_and_layer_normalization(training):
 
 def test_baseline_accounting_has_no_bn_rows(base_parameters, training):
     layers = base_parameters["variants"]["baseline"]["layers"]
-    table = account_parameters(build_model(layers, DATA, training, seed=42))
+    table = account_parameters(build_model(layers, data=DATA, training=training, seed=42))
     assert (table["features"] == 0).all()
     assert table["total"].sum() == table["trainable"].sum() == 266_610
 
@@ -80,28 +79,31 @@ def test_training_returns_the_model_and_a_history_table(base_parameters, trainin
     x = rng.random((64, 28, 28), dtype=np.float32)
     y = rng.integers(0, 10, 64).astype(np.uint8)
     layers = base_parameters["variants"]["baseline"]["layers"]
-    model = build_model(layers, DATA, training, seed=42)
+    model = build_model(layers, data=DATA, training=training, seed=42)
     before = model.get_weights()[0].copy()
-    trained, history, _ = train_model(model, x, y, x[:16], y[:16], training, seed=42)
+    trained, history, _ = train_model(model, x, y, x[:16], y[:16], training=training, seed=42)
     assert list(history.columns) == HISTORY_COLUMNS
     assert history["epoch"].tolist() == [1, 2]
-    assert (history["seconds"] > 0).all()
     assert history[["loss", "val_loss"]].notna().all().all()
     assert not np.array_equal(trained.get_weights()[0], before)
 
 
-def test_a_grid_point_overrides_the_training_settings(base_parameters, training):
-    model = build_model(base_parameters["variants"]["baseline"]["layers"], DATA, training,
-                        seed=42, overrides={"learning_rate": 0.1, "optimizer": "Adam"})
+def test_a_confirmation_trains_with_the_settings_of_the_point_it_was_given(
+        base_parameters, training):
+    setting = {"learning_rate": 0.1, "optimizer": "Adam"}
+    settings = {"learning_rate_0p1__optimizer_Adam": training.model_copy(update=setting),
+                "learning_rate_0p1__optimizer_SGD": training}
+    model = build_model(base_parameters["variants"]["baseline"]["layers"], setting,
+                        data=DATA, training=settings, seed=42)
     assert type(model.optimizer).__name__ == "Adam"
     assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(0.1)
 
 
 def test_layer_names_do_not_depend_on_what_ran_before(base_parameters, training):
     layers = base_parameters["variants"]["bn_before_activation"]["layers"]
-    first = [layer.name for layer in build_model(layers, DATA, training, seed=1).layers]
-    build_model(base_parameters["variants"]["baseline"]["layers"], DATA, training, seed=1)
-    again = [layer.name for layer in build_model(layers, DATA, training, seed=1).layers]
+    first = [layer.name for layer in build_model(layers, data=DATA, training=training, seed=1).layers]
+    build_model(base_parameters["variants"]["baseline"]["layers"], data=DATA, training=training, seed=1)
+    again = [layer.name for layer in build_model(layers, data=DATA, training=training, seed=1).layers]
     assert first == again
     assert first[:3] == ["flatten", "batch_normalization", "dense"]
 
@@ -114,9 +116,10 @@ def _noise(n=256):
 def test_a_diverging_training_stops_and_is_recorded(base_parameters, training, caplog):
     x, y = _noise()
     layers = base_parameters["variants"]["baseline"]["layers"]
-    absurd = training.at({"learning_rate": 1e6, "epochs": 5, "steps_per_execution": 2})
-    model = build_model(layers, DATA, absurd, seed=42)
-    _, history, _ = train_model(model, x, y, x[:32], y[:32], absurd, seed=42,
+    absurd = training.model_copy(
+        update={"learning_rate": 1e6, "epochs": 5, "steps_per_execution": 2})
+    model = build_model(layers, data=DATA, training=absurd, seed=42)
+    _, history, _ = train_model(model, x, y, x[:32], y[:32], training=absurd, seed=42,
                              label="baseline (learning_rate=1e+06) seed 42")
     assert history["epoch"].tolist() == [1]  # stopped in the first epoch
     assert history["diverged"].all() and history["diverged_at_epoch"].tolist() == [1]
@@ -127,7 +130,7 @@ def test_a_diverging_training_stops_and_is_recorded(base_parameters, training, c
 
 
 def test_a_training_stuck_above_a_uniform_guess_after_the_first_epoch_diverged():
-    from bn_compare.pipelines.training.loop import DivergenceGuard
+    from bn_compare.pipelines.loop import DivergenceGuard
 
     guard = DivergenceGuard(loss_ceiling=np.log(10))
     assert not guard.after_epoch(0, 2.5)  # the first epoch may start high
@@ -141,10 +144,10 @@ def test_a_healthy_training_is_not_marked(base_parameters, training):
     x = np.zeros((128, 28, 28), dtype=np.float32)
     for image, label in zip(x, y, strict=True):
         image[2 * label:2 * label + 2] = 1.0  # the class is the bright band: learnable
-    settings = training.at({"learning_rate": 0.05, "epochs": 3})
-    model = build_model(base_parameters["variants"]["baseline"]["layers"], DATA, settings,
+    settings = training.model_copy(update={"learning_rate": 0.05, "epochs": 3})
+    model = build_model(base_parameters["variants"]["baseline"]["layers"], data=DATA, training=settings,
                         seed=42)
-    _, history, _ = train_model(model, x, y, x[:16], y[:16], settings, seed=42)
+    _, history, _ = train_model(model, x, y, x[:16], y[:16], training=settings, seed=42)
     assert history["epoch"].tolist() == [1, 2, 3]
     assert not history["diverged"].any() and history["diverged_at_epoch"].isna().all()
 
@@ -178,9 +181,10 @@ def test_diagnostics_leave_training_bit_for_bit_unchanged(base_parameters, train
     layers = base_parameters["variants"][variant]["layers"]
     results = {}
     for enabled in (False, True):
-        model = build_model(layers, DATA, training, seed=42)
+        model = build_model(layers, data=DATA, training=training, seed=42)
         probed = DiagnosticsParams(enabled=enabled, probe_size=32, checkpoints=(1, 2))
-        results[enabled] = train_model(model, x, y, x[:16], y[:16], training, probed, seed=42)
+        results[enabled] = train_model(model, x, y, x[:16], y[:16], training=training,
+                                       diagnostics=probed, seed=42)
     (off_model, off_history, off_diagnostics), (on_model, on_history, diagnostics) = (
         results[False], results[True])
     assert all(np.array_equal(a, b) for a, b in zip(

@@ -9,7 +9,7 @@ from bn_compare.run_matrix import RunMatrix
 
 def create_pipeline(matrix: RunMatrix) -> Pipeline:
     return (
-        data_processing.create_pipeline()
+        data_processing.create_pipeline(matrix)
         + training.create_pipeline(matrix)
         + evaluation.create_pipeline(matrix)
         + diagnostics.create_pipeline(matrix)

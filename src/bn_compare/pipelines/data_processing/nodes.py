@@ -14,7 +14,7 @@ def _scaled(images: np.ndarray, scale: float) -> np.ndarray:
 
 
 def split_dataset(
-    raw: dict[str, np.ndarray], data: DataParams
+    raw: dict[str, np.ndarray], *, data: DataParams
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Scale pixels to [0, 1]; as in the notebook, validation = the first
     ``validation_size`` training images, training = the rest (optionally only the first

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
+from bn_compare.pipelines.variant_template import bind
+from bn_compare.run_matrix import RunMatrix
+
 from .nodes import split_dataset
 
 MODEL_INPUTS = ["x_train", "y_train", "x_valid", "y_valid", "x_test", "y_test"]
 
 
-def create_pipeline() -> Pipeline:
-    """The same for every run matrix."""
-    return Pipeline([Node(split_dataset, ["fashion_mnist_raw", "params:data"], MODEL_INPUTS,
-                          name="split_dataset")])
+def create_pipeline(matrix: RunMatrix) -> Pipeline:
+    return Pipeline([Node(bind(split_dataset, data=matrix.parameters.data), "fashion_mnist_raw",
+                          MODEL_INPUTS, name="split_dataset")])

@@ -12,8 +12,12 @@ import numpy as np
 import pandas as pd
 
 from bn_compare.parameters import StatisticsParams
-from bn_compare.pipelines.reporting.nodes import MIN_FOR_SPREAD, at_setting, mean_interval
-from bn_compare.pipelines.training.nodes import NORMALIZATION_LAYERS
+from bn_compare.pipelines.statistics import (
+    MIN_FOR_SPREAD,
+    at_setting,
+    mean_interval,
+    normalizations,
+)
 
 LANDSCAPE = {"loss_range": "the loss range along the gradient",
              "gradient_change": "the change of the gradient along it (gradient predictiveness)",
@@ -33,8 +37,9 @@ def at_best_settings(table: pd.DataFrame, best_settings: pd.DataFrame | None,
     return table[keep]
 
 
-def summarise_diagnostics(diagnostics_table: pd.DataFrame, statistics: StatisticsParams,
+def summarise_diagnostics(diagnostics_table: pd.DataFrame,
                           best_settings: pd.DataFrame | None = None, *,
+                          statistics: StatisticsParams,
                           grid_keys: Sequence[str] = ()) -> pd.DataFrame:
     """Per variant, layer, measure and epoch: n, mean, sd and interval over seeds."""
     table = at_best_settings(diagnostics_table, best_settings, grid_keys)
@@ -75,18 +80,10 @@ def _direction(ratio: Mapping[str, float]) -> str:
     return "up" if ratio["ci_low"] > 1 else "down" if ratio["ci_high"] < 1 else "same"
 
 
-def _normalized(variants: Mapping[str, Any]) -> dict[str, bool]:
-    def layers(spec: Any) -> list[dict[str, Any]]:
-        spec = spec if isinstance(spec, Mapping) else spec.model_dump()
-        return list(spec["layers"])
-
-    return {name: any(layer.get("class_name") in NORMALIZATION_LAYERS for layer in layers(spec))
-            for name, spec in variants.items()}
-
-
-def explain_diagnostics(diagnostics_table: pd.DataFrame, statistics: StatisticsParams,
-                        variants: Mapping[str, Any], best_settings: pd.DataFrame | None = None,
-                        *, grid_keys: Sequence[str] = ()) -> dict[str, Any]:
+def explain_diagnostics(diagnostics_table: pd.DataFrame, parameter_accounting: pd.DataFrame,
+                        best_settings: pd.DataFrame | None = None, *,
+                        statistics: StatisticsParams,
+                        grid_keys: Sequence[str] = ()) -> dict[str, Any]:
     """The section "Why": each sentence with the rule that chose its words and its numbers.
     Ratios are per seed (paired by seed between variants), then a geometric mean with its
     interval over seeds; a ratio is called larger or smaller only when its interval
@@ -97,7 +94,8 @@ def explain_diagnostics(diagnostics_table: pd.DataFrame, statistics: StatisticsP
                 "(diagnostics.enabled: false): run with --params=diagnostics.enabled=true."}
     confidence = statistics.confidence
     seeds = int(table["seed"].nunique())
-    normalized = _normalized({v: variants[v] for v in pd.unique(table["variant"])})
+    kinds = normalizations(parameter_accounting)
+    normalized = {v: bool(kinds.get(v)) for v in pd.unique(table["variant"])}
     plain = [v for v, norm in normalized.items() if not norm]
     sentences = _stability(table, confidence, plain, normalized)
     sentences += _landscape(table, confidence, plain, normalized)

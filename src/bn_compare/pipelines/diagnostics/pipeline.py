@@ -1,6 +1,7 @@
 """Why BatchNormalization helps: every run's diagnostics (collected by ``evaluation`` as
 ``diagnostics_table``) over seeds, at each variant's best setting for a grid: the summary,
-the section "Why" of the report, and its two plots."""
+the section "Why" of the report (which variants normalize: ``parameter_accounting``), and
+its two plots. The statistics' settings are bound to the nodes."""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -14,12 +15,12 @@ from .plots import plot_activation_percentiles, plot_landscape_smoothness
 def create_pipeline(matrix: RunMatrix) -> Pipeline:
     keys = matrix.grid_keys if matrix.is_sweep else ()
     best = ["best_settings"] if keys else []  # from reporting
+    fixed = {"statistics": matrix.parameters.statistics, "grid_keys": keys}
     return Pipeline([
-        Node(bind(summarise_diagnostics, grid_keys=keys),
-             ["diagnostics_table", "params:statistics", *best], "diagnostics_summary",
-             name="summarise_diagnostics"),
-        Node(bind(explain_diagnostics, grid_keys=keys),
-             ["diagnostics_table", "params:statistics", "params:variants", *best], "why",
+        Node(bind(summarise_diagnostics, **fixed), ["diagnostics_table", *best],
+             "diagnostics_summary", name="summarise_diagnostics"),
+        Node(bind(explain_diagnostics, **fixed),
+             ["diagnostics_table", "parameter_accounting", *best], "why",
              name="explain_diagnostics"),
         Node(plot_activation_percentiles, "diagnostics_summary", "activation_percentiles@figure",
              name="plot_activation_percentiles"),

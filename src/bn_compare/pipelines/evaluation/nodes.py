@@ -11,17 +11,12 @@ from matplotlib.figure import Figure
 
 DARK_CELL = 0.5  # confusion matrix cells darker than this get white text
 
-# The comparison table: these after the run's variant, grid values and seed.
-SUMMARY_COLUMNS = ["total_params", "trainable_params", "non_trainable_params",
-                   "final_val_accuracy", "best_val_accuracy", "test_accuracy", "test_loss",
-                   "seconds_per_epoch", "diverged", "diverged_at_epoch"]
-
 
 def evaluate_model(model: Any, x_test: np.ndarray, y_test: np.ndarray,
                    eval_batch_size: int) -> tuple[dict[str, float], np.ndarray]:
     """Test loss and metrics (as ``model.evaluate`` computes them) and the predicted
     class of every test image."""
-    from bn_compare.pipelines.training.loop import evaluate, predict
+    from bn_compare.pipelines.loop import evaluate, predict
 
     results = evaluate(model, x_test, y_test, eval_batch_size)
     predictions = np.argmax(predict(model, x_test, eval_batch_size), axis=1).astype(np.uint8)

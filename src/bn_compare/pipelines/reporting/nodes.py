@@ -1,23 +1,26 @@
 """The tables: statistics over seeds per variant (and grid point), differences between
 variants, and across a grid the best settings and the differences there. A diverged run
-(``training.loop.DivergenceGuard``) is counted in ``diverged``, never averaged in. Fewer
-than two values have no spread: their sd, intervals and p-values are NaN."""
+(``bn_compare.pipelines.loop.DivergenceGuard``) is counted in ``diverged``, never averaged in (the
+statistics themselves: ``pipelines.statistics``)."""
 
 from __future__ import annotations
 
 import itertools
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from bn_compare.grid import value_label
 from bn_compare.parameters import StatisticsParams
-from bn_compare.run_matrix import value_label
+from bn_compare.pipelines.statistics import (
+    at_setting,
+    groups,
+    mean_interval,
+    paired_difference,
+    setting_label,
+)
 
-NAN = float("nan")
-MIN_FOR_SPREAD = 2  # the fewest values with a standard deviation
 RUN_METRICS = ["final_val_accuracy", "best_val_accuracy", "test_accuracy", "test_loss"]
 PAIRED_METRIC = "test_accuracy"
 SWEEP_COLUMNS = {f"{m}_{s}": (m, s) for m in ("final_val_accuracy", "test_accuracy")
@@ -25,76 +28,6 @@ SWEEP_COLUMNS = {f"{m}_{s}": (m, s) for m in ("final_val_accuracy", "test_accura
 DIFFERENCE_COLUMNS = ["n", "diverged", "mean_difference", "sd", "ci_low", "ci_high",
                       "confidence", "t_statistic", "p_value", "test", "equivalence_margin",
                       "equivalence_low", "equivalence_high", "equivalence_p", "finding"]
-FINDINGS = ("equivalent", "better", "worse", "not conclusive")  # of ``first - second``
-
-
-def mean_interval(values: Sequence[float], confidence: float) -> dict[str, float]:
-    """n, mean, sample standard deviation and the t interval of the mean (NaN left out)."""
-    sample = np.asarray([v for v in values if not math.isnan(v)], dtype=np.float64)
-    n = len(sample)
-    mean = float(sample.mean()) if n else NAN
-    if n < MIN_FOR_SPREAD:
-        return {"n": n, "mean": mean, "sd": NAN, "ci_low": NAN, "ci_high": NAN}
-    sd = float(sample.std(ddof=1))
-    from scipy import stats  # here: its import is 0.6 s of every run's start-up
-
-    half_width = float(stats.t.ppf((1 + confidence) / 2, n - 1)) * sd / math.sqrt(n)
-    return {"n": n, "mean": mean, "sd": sd,
-            "ci_low": mean - half_width, "ci_high": mean + half_width}
-
-
-def paired_difference(first: Sequence[float], second: Sequence[float],
-                      confidence: float, margin: float = NAN) -> dict[str, Any]:
-    """``mean_interval`` of ``first - second``, the two-sided paired t-test, and the
-    equivalence test within ``±margin`` (TOST: two one-sided t-tests at α = 1 - confidence
-    each, equivalent when the 1 - 2α interval lies inside the margin), in one word:
-    ``equivalent``, else ``better`` / ``worse`` when the interval excludes zero, else ``not
-    conclusive``."""
-    differences = np.asarray(first, dtype=np.float64) - np.asarray(second, dtype=np.float64)
-    result = mean_interval(differences.tolist(), confidence)
-    n, mean, sd = result["n"], result["mean"], result["sd"]
-    low = high = equivalence_p = NAN
-    if n < MIN_FOR_SPREAD:
-        t_statistic, p_value = NAN, NAN
-    elif sd == 0:  # every pair differs by the same amount
-        t_statistic = NAN if mean == 0 else math.copysign(math.inf, mean)
-        p_value = 1.0 if mean == 0 else 0.0
-        low = high = mean
-        equivalence_p = 0.0 if abs(mean) < margin else 1.0
-    else:
-        from scipy import stats
-
-        se = sd / math.sqrt(n)
-        t_statistic = mean / se
-        p_value = float(2 * stats.t.sf(abs(t_statistic), n - 1))
-        half_width = float(stats.t.ppf(confidence, n - 1)) * se  # the 1 - 2α interval
-        low, high = mean - half_width, mean + half_width
-        equivalence_p = float(max(stats.t.sf((mean + margin) / se, n - 1),
-                                  stats.t.cdf((mean - margin) / se, n - 1)))
-    if equivalence_p < 1 - confidence:
-        finding = "equivalent"
-    elif result["ci_low"] > 0 or result["ci_high"] < 0:
-        finding = "better" if mean > 0 else "worse"
-    else:
-        finding = "not conclusive"
-    return {**result, "t_statistic": float(t_statistic), "p_value": p_value,
-            "equivalence_margin": margin, "equivalence_low": low, "equivalence_high": high,
-            "equivalence_p": equivalence_p, "finding": finding}
-
-
-def groups(table: pd.DataFrame, keys: Sequence[str]) -> list[tuple[tuple, pd.DataFrame]]:
-    """``table`` split by ``keys`` in the order the rows come (tuples as keys)."""
-    return list(table.groupby(list(keys), sort=False)) if keys else [((), table)]
-
-
-def setting_label(setting: Mapping[str, Any]) -> str:
-    """``learning_rate=0.1, optimizer=SGD``."""
-    return ", ".join(f"{key}={value_label(value)}" for key, value in setting.items())
-
-
-def at_setting(table: pd.DataFrame, setting: Mapping[str, Any]) -> pd.Series:
-    """Which rows of ``table`` are at ``setting`` (grid key: value)."""
-    return (table[list(setting.keys())] == pd.Series(setting)).all(axis=1)
 
 
 def target_metric(statistics: StatisticsParams) -> str:
@@ -110,7 +43,7 @@ def epochs_to_target(curves: pd.DataFrame, target: float,
 
 
 def compute_variant_statistics(
-    comparison_table: pd.DataFrame, learning_curve_table: pd.DataFrame,
+    comparison_table: pd.DataFrame, learning_curve_table: pd.DataFrame, *,
     statistics: StatisticsParams, grid_keys: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Per variant (and grid point) and metric: runs (``seeds``), diverged, n, mean, sd, CI."""
@@ -145,7 +78,7 @@ def paired(runs: pd.DataFrame, versus: pd.DataFrame,
 
 
 def compute_pairwise_differences(
-    comparison_table: pd.DataFrame, statistics: StatisticsParams,
+    comparison_table: pd.DataFrame, *, statistics: StatisticsParams,
     grid_keys: Sequence[str] = (),
 ) -> pd.DataFrame:
     """At each grid point, ``variant - versus`` (declared first) for each pair: ``paired``."""
@@ -219,7 +152,7 @@ def build_confirmation_table(best_settings: pd.DataFrame, *settings_and_summarie
 
 
 def compare_best_settings(
-    comparison_table: pd.DataFrame, best_settings: pd.DataFrame,
+    comparison_table: pd.DataFrame, best_settings: pd.DataFrame, *,
     statistics: StatisticsParams, grid_keys: Sequence[str], per: Sequence[str] = (),
 ) -> pd.DataFrame:
     """For each pair of variants (at each value of the ``per`` keys), ``paired`` at each

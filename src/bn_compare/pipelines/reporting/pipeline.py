@@ -1,13 +1,18 @@
-"""Over every run: the statistics, differences, plots, verdict and report; with a grid of
-several points also the sweep table, best settings, differences there and sweep plot.
-A plot node saves ``<name>@figure``; the report loads the same file as ``<name>@png``
-(Kedro transcoding: it runs after the plot, and reads the PNG this run saved)."""
+"""Over every run: the statistics, differences, plots, verdict, the report's content and
+the report; with a grid of several points also the sweep table, best settings,
+differences there and sweep plot. The checked parameters' sections are bound to the
+nodes (``params:`` inputs would be validated again). A plot node saves
+``<name>@figure``; the report loads the same file as ``<name>@png`` (Kedro transcoding:
+it runs after the plot, and reads the PNG this run saved)."""
+
+import warnings
 
 from kedro.pipeline import Node, Pipeline
 
 from bn_compare.pipelines.variant_template import bind
 from bn_compare.run_matrix import RunMatrix
 
+from .content import FIGURES, GRID_FIGURE, WHY_FIGURES, build_report_content
 from .nodes import (
     build_confirmation_table,
     build_sweep_table,
@@ -17,61 +22,75 @@ from .nodes import (
     select_best_settings,
 )
 from .plots import plot_learning_curves, plot_sweep_curves, plot_test_accuracy_intervals
-from .report import FIGURES, GRID_FIGURES, GRID_TABLES, TABLES, WHY_FIGURES, write_report
+from .report import write_report
 from .verdict import write_grid_verdict, write_verdict
+
+CONTENT_INPUTS = ("comparison_table", "variant_statistics", "pairwise_differences",
+                  "parameter_accounting", "verdict", "why")  # what the report's content reads
+GRID_INPUTS = ("sweep_table", "best_settings", "best_setting_differences")
 
 
 def create_pipeline(matrix: RunMatrix) -> Pipeline:
     """The reporting nodes for ``matrix``."""
     sweep = matrix.is_sweep
     keys = matrix.grid_keys if sweep else ()
+    parameters = matrix.parameters
+    statistics = parameters.statistics
 
     def node(func, inputs, outputs, name=None, **fixed) -> Node:
         return Node(bind(func, grid_keys=keys, **fixed), inputs, outputs,
                     name=name or func.__name__)
 
-    setup = {name: f"params:{name}" for name in ("data", "training", "variants", "statistics")}
-    tables = TABLES + (GRID_TABLES if sweep else ()) + (
+    tables = CONTENT_INPUTS + (GRID_INPUTS if sweep else ()) + (
         ("confirmation_table",) if matrix.confirmations else ())
-    figures = FIGURES + WHY_FIGURES + (GRID_FIGURES if sweep else ())
+    figures = FIGURES + WHY_FIGURES + ((GRID_FIGURE,) if sweep else ())
     common = [
-        node(compute_variant_statistics, ["comparison_table", "learning_curve_table",
-                                          "params:statistics"], "variant_statistics"),
-        node(compute_pairwise_differences, ["comparison_table", "params:statistics"],
-             "pairwise_differences"),
-        node(plot_learning_curves, ["learning_curve_table", "params:statistics"],
-             "learning_curves@figure"),
+        node(compute_variant_statistics, ["comparison_table", "learning_curve_table"],
+             "variant_statistics", statistics=statistics),
+        node(compute_pairwise_differences, "comparison_table", "pairwise_differences",
+             statistics=statistics),
+        node(plot_learning_curves, "learning_curve_table", "learning_curves@figure",
+             statistics=statistics),
         node(plot_test_accuracy_intervals,
              ["comparison_table", "variant_statistics", *(["best_settings"] if sweep else [])],
              "test_accuracy_intervals@figure"),
-        node(write_report, {"verdict": "verdict", "why": "why", **setup, **{t: t for t in tables},
-                            **{f: f"{f}@png" for f in figures}},
-             "report", overrides=None if sweep else matrix.points[0].overrides),
+        # a grid of one point shows its settings: those of any of its runs
+        node(build_report_content, {t: t for t in tables}, "report_content",
+             data=parameters.data, training=matrix.runs[0].training, statistics=statistics,
+             layers={name: [dict(layer) for layer in variant.layers]
+                     for name, variant in parameters.variants.items()}),
+        Node(write_report, {"content": "report_content", **{f: f"{f}@png" for f in figures}},
+             "report", name="write_report"),
     ]
     if not sweep:
         return Pipeline([*common, Node(write_verdict, ["variant_statistics", "pairwise_differences",
-                                                       "params:variants"], "verdict",
+                                                       "parameter_accounting"], "verdict",
                                        name="write_verdict")])
     confirmations = matrix.confirmations
     # with confirmations, the verdict at the best settings rests on their runs alone
     at_best = "confirmation_table" if confirmations else "comparison_table"
-    confirming = [node(build_confirmation_table, [
-        "best_settings", *(f"{run.namespace}.{name}" for run in confirmations
-                           for name in ("setting", "summary"))], "confirmation_table",
-        runs=[{"variant": run.variant, "seed": run.seed, "namespace": run.namespace}
-              for run in confirmations], per=matrix.confirm_per)] if confirmations else []
+    with warnings.catch_warnings():
+        # it names namespaced datasets ("confirm.bn.seed_1000.summary") on purpose; Kedro
+        # warns about dots in dataset names for every one of them
+        warnings.filterwarnings("ignore", message="One or more dataset names contain")
+        confirming = [node(build_confirmation_table, [
+            "best_settings", *(f"{run.namespace}.{name}" for run in confirmations
+                               for name in ("setting", "summary"))], "confirmation_table",
+            runs=[{"variant": run.variant, "seed": run.seed, "namespace": run.namespace}
+                  for run in confirmations], per=matrix.confirm_per)] if confirmations else []
     return Pipeline([
         *common,
         node(build_sweep_table, "variant_statistics", "sweep_table"),
         node(select_best_settings, "sweep_table", "best_settings", per=matrix.confirm_per),
         *confirming,
-        node(compare_best_settings, [at_best, "best_settings", "params:statistics"],
-             "best_setting_differences", per=matrix.confirm_per),
+        node(compare_best_settings, [at_best, "best_settings"], "best_setting_differences",
+             statistics=statistics, per=matrix.confirm_per),
         node(plot_sweep_curves, "sweep_table", "sweep_curves@figure"),
         node(write_grid_verdict, {
             "sweep_table": "sweep_table", "best_settings": "best_settings",
             "best_setting_differences": "best_setting_differences",
-            "pairwise_differences": "pairwise_differences", "variants": "params:variants",
+            "pairwise_differences": "pairwise_differences",
+            "parameter_accounting": "parameter_accounting",
             **({"confirmation_table": "confirmation_table"} if confirmations else {})},
              "verdict", name="write_verdict", per=matrix.confirm_per),
     ])

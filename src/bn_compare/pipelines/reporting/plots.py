@@ -11,8 +11,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from bn_compare.parameters import StatisticsParams
+from bn_compare.pipelines.statistics import at_setting, groups, mean_interval, setting_label
 
-from .nodes import at_setting, groups, mean_interval, select_best_settings, setting_label
+from .nodes import select_best_settings
 
 LOG_SCALE_SPAN = 100  # grid values spanning this factor or more get a log axis
 SWEEP_PANELS = {"final_val_accuracy": "final validation accuracy",
@@ -23,7 +24,7 @@ def _trained(table: pd.DataFrame) -> pd.DataFrame:
     return table[~table["diverged"].astype(bool)] if "diverged" in table else table
 
 
-def plot_learning_curves(learning_curve_table: pd.DataFrame, statistics: StatisticsParams,
+def plot_learning_curves(learning_curve_table: pd.DataFrame, *, statistics: StatisticsParams,
                          grid_keys: Sequence[str] = ()) -> Figure:
     """Per variant, the mean validation accuracy (and loss) per epoch over seeds, in bands."""
     if grid_keys:

@@ -1,7 +1,7 @@
 """The verdict in plain language, from the differences in test accuracy: the answers, every
 comparison in words and the numbers behind them (the ``verdict`` dataset, JSON). Each
-difference is one of four findings (``nodes.paired_difference``): *equivalent* within the
-margin (TOST), else *better* or *worse* when its confidence interval excludes zero (no
+difference is one of four findings (``statistics.paired_difference``): *equivalent* within
+the margin (TOST), else *better* or *worse* when its confidence interval excludes zero (no
 correction for multiple comparisons), else *not conclusive*; a variant whose every run
 diverged loses to any that trained."""
 
@@ -14,10 +14,16 @@ from typing import Any
 
 import pandas as pd
 
-from bn_compare.pipelines.training.nodes import NORMALIZATION_LAYERS
-from bn_compare.run_matrix import value_label
+from bn_compare.grid import value_label
+from bn_compare.pipelines.statistics import (
+    MIN_FOR_SPREAD,
+    at_setting,
+    groups,
+    normalizations,
+    setting_label,
+)
 
-from .nodes import MIN_FOR_SPREAD, at_setting, build_sweep_table, groups, setting_label
+from .nodes import build_sweep_table
 
 
 def pp_interval(low: float, high: float) -> str:
@@ -25,12 +31,12 @@ def pp_interval(low: float, high: float) -> str:
     return f"{100 * low:+.2f} to {100 * high:+.2f}"
 
 
-def _plain_json(value: Any) -> Any:
+def plain_json(value: Any) -> Any:
     """``value`` as JSON: numpy scalars unwrapped, NaN and infinities as null, all through."""
     if isinstance(value, dict):
-        return {key: _plain_json(item) for key, item in value.items()}
+        return {key: plain_json(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_plain_json(item) for item in value]
+        return [plain_json(item) for item in value]
     value = value.item() if hasattr(value, "item") else value
     return None if isinstance(value, float) and not math.isfinite(value) else value
 
@@ -107,13 +113,6 @@ def difference(pairwise: pd.DataFrame, first: str, second: str) -> Difference:
     raise KeyError(f"no pairwise difference between {first} and {second}")
 
 
-def normalizations(variants: dict[str, Any]) -> dict[str, tuple[str, ...]]:
-    """Per variant (``params:variants``), the normalization layer classes it uses."""
-    return {name: tuple(dict.fromkeys(layer["class_name"] for layer in spec["layers"]
-                                      if layer["class_name"] in NORMALIZATION_LAYERS))
-            for name, spec in variants.items()}
-
-
 def _diverged_lines(counts: pd.DataFrame, where: str) -> list[dict[str, Any]]:
     """A line per variant (row of ``counts``: variant, runs, diverged) where runs diverged."""
     return [{"text": f"{variant}: {count} of {runs} runs diverged {where}.",
@@ -122,21 +121,21 @@ def _diverged_lines(counts: pd.DataFrame, where: str) -> list[dict[str, Any]]:
 
 
 def write_verdict(variant_statistics: pd.DataFrame, pairwise_differences: pd.DataFrame,
-                  variants: dict[str, Any]) -> dict[str, Any]:
+                  parameter_accounting: pd.DataFrame) -> dict[str, Any]:
     """The answers and every comparison in words, with the numbers behind them."""
     return verdict(build_sweep_table(variant_statistics, ()), pairwise_differences,
-                   normalizations(variants))
+                   normalizations(parameter_accounting))
 
 
 def write_grid_verdict(  # noqa: PLR0913 (a node: one argument per dataset)
     sweep_table: pd.DataFrame, best_settings: pd.DataFrame,
     best_setting_differences: pd.DataFrame, pairwise_differences: pd.DataFrame,
-    variants: dict[str, Any], *, grid_keys: Sequence[str], per: Sequence[str] = (),
+    parameter_accounting: pd.DataFrame, *, grid_keys: Sequence[str], per: Sequence[str] = (),
     confirmation_table: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The answers at the best settings (on the confirmation's runs when there are some;
     at each value of the ``per`` keys), at each point, and what each variant tolerates."""
-    norms = normalizations(variants)
+    norms = normalizations(parameter_accounting)
     if confirmation_table is not None:  # the means of the confirmation's runs rank them
         trained = confirmation_table.assign(test_accuracy=confirmation_table[
             "test_accuracy"].where(~confirmation_table["diverged"].astype(bool)))
@@ -166,7 +165,7 @@ def write_grid_verdict(  # noqa: PLR0913 (a node: one argument per dataset)
         # the runs that diverged are said once, for the whole grid
         comparisons += [{**line, "text": f"At {label}: {line['text']}", "setting": setting}
                         for line in said["comparisons"] if "difference" in line]
-    return _plain_json({
+    return plain_json({
         "grid_keys": list(grid_keys),
         "answers": answers,
         "comparisons": comparisons + _diverged_lines(sweep_table.groupby(
@@ -231,7 +230,7 @@ def verdict(per_variant: pd.DataFrame, pairwise: pd.DataFrame,
     answers.append(("Which variant is best?", f"Best variant: {text}", ranked, differences))
     comparisons = [difference(pairwise, variant, versus) for variant, versus
                    in zip(pairwise["variant"], pairwise["versus"], strict=True)]
-    return _plain_json({
+    return plain_json({
         "answers": [{"question": question, "text": text,
                      "means": {v: means[v] for v in variants},
                      "differences": [d.numbers() for d in differences],

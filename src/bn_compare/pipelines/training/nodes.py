@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from bn_compare import interruption
+from bn_compare.grid import GridPoint
 from bn_compare.parameters import DataParams, DiagnosticsParams, TrainingParams
-from bn_compare.pipelines.training.loop import DivergenceGuard, train_epochs
+from bn_compare.pipelines.loop import DivergenceGuard, train_epochs
 from bn_compare.pipelines.training.model_spec import build_sequential
 from bn_compare.pipelines.training.probes import Probe, probe_batch
 from bn_compare.tf_runtime import KERAS_STATE_LOCK, seeded_keras
@@ -24,16 +26,27 @@ DIAGNOSTICS_COLUMNS = ["epoch", "layer", "measure", "value"]
 # statistics, and with ``renorm`` its three more (none of them trainable).
 NORM_VECTORS = ("gamma", "beta", "moving_mean", "moving_variance", "moving_stddev",
                 "renorm_mean", "renorm_stddev")
+# The layers that normalize, the one place that says so: ``account_parameters`` writes
+# each layer's kind in ``normalization`` (its class; empty for none), read by every step after.
 NORMALIZATION_LAYERS = ("BatchNormalization", "LayerNormalization")
 
 
+Settings = TrainingParams | Mapping[str, TrainingParams]  # a run's, or each grid point's
+
+
+def settings_at(training: Settings, setting: Mapping[str, Any] | None) -> TrainingParams:
+    """A run's training settings: its own, or a confirmation's, those of the grid point it
+    was given (``setting``, from ``choose_setting``)."""
+    return training if setting is None else training[GridPoint.of(setting).name]
+
+
 def build_model(  # noqa: PLR0913 (a node: datasets, then the run's bound settings)
-    layers: list[dict[str, Any]], data: DataParams, training: TrainingParams, *,
-    seed: int, variant: str = "model", overrides: dict[str, Any] | None = None,
+    layers: list[dict[str, Any]], setting: Mapping[str, Any] | None = None, *,
+    data: DataParams, training: Settings, seed: int, variant: str = "model",
 ) -> Any:
     """The variant's model, compiled and untrained (initial weights from the seed), with
-    the training settings of its grid point (``overrides``)."""
-    training = training.at(overrides or {})
+    its run's training settings."""
+    training = settings_at(training, setting)
     with KERAS_STATE_LOCK:  # seeding and layer creation must not interleave (threads)
         keras = seeded_keras(seed, training.deterministic)
         model = build_sequential(layers, data.image_shape, name=variant,
@@ -68,18 +81,20 @@ def _count(weights: list[Any]) -> int:
 
 
 def account_parameters(model: Any) -> pd.DataFrame:
-    """One row per layer: total, trainable and non-trainable parameter counts; for the
-    normalization layers (``NORMALIZATION_LAYERS``) also the features and the per-feature
-    vectors: BatchNormalization's four (the notebook's 4 x features, half of it
-    trainable), seven with ``renorm``; LayerNormalization's two. Every figure is checked
-    against Keras' own counts."""
+    """One row per layer: its kind of ``normalization`` (``NORMALIZATION_LAYERS``; empty
+    for none), total, trainable and non-trainable parameter counts; for the normalization
+    layers also the features and the per-feature vectors: BatchNormalization's four (the
+    notebook's 4 x features, half of it trainable), seven with ``renorm``;
+    LayerNormalization's two. Every figure is checked against Keras' own counts."""
     rows = []
     for layer in model.layers:
-        row = {"layer": layer.name, "class_name": type(layer).__name__,
+        kind = type(layer).__name__
+        row = {"layer": layer.name, "class_name": kind,
+               "normalization": kind if kind in NORMALIZATION_LAYERS else "",
                "total": _count(layer.weights), "trainable": _count(layer.trainable_weights),
                "non_trainable": _count(layer.non_trainable_weights),
                "features": 0, **dict.fromkeys(NORM_VECTORS, 0)}
-        if row["class_name"] in NORMALIZATION_LAYERS:
+        if row["normalization"]:
             vectors = {w.path.rsplit("/", 1)[-1]: _count([w]) for w in layer.weights}
             row["features"] = int(layer.output.shape[-1])
             row.update({name: vectors.get(name, 0) for name in NORM_VECTORS})
@@ -104,17 +119,17 @@ def _check(condition: bool, owner: Any, details: dict[str, Any]) -> None:
 
 def train_model(  # noqa: PLR0913, PLR0917 (a node: datasets, then the run's settings)
     model: Any, x_train: np.ndarray, y_train: np.ndarray, x_valid: np.ndarray,
-    y_valid: np.ndarray, training: TrainingParams, diagnostics: DiagnosticsParams | None = None,
-    *, seed: int, overrides: dict[str, Any] | None = None, label: str | None = None,
+    y_valid: np.ndarray, setting: Mapping[str, Any] | None = None, *, training: Settings,
+    diagnostics: DiagnosticsParams | None = None, seed: int, label: str | None = None,
 ) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
-    """Train the model (shuffles drawn from ``seed``) with the training settings of its
-    grid point (``overrides``); return it, its history table and its diagnostics (tidy:
-    epoch, layer, measure, value; epoch 0 before training; empty when turned off).
+    """Train the model (shuffles drawn from ``seed``) with its run's training settings;
+    return it, its history table and its diagnostics (tidy: epoch, layer, measure, value;
+    epoch 0 before training; empty when turned off).
 
     A training that diverges (``loop.DivergenceGuard``) stops at once, is logged as a
     warning and recorded in the history (``diverged``, ``diverged_at_epoch``); the
     pipeline goes on with the model as it is."""
-    training = training.at(overrides or {})
+    training = settings_at(training, setting)
     label = label or f"{model.name} seed {seed}"
     seeded_keras(seed, training.deterministic)
     log = EpochLog(label, training.epochs)

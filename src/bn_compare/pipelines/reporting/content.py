@@ -1,0 +1,249 @@
+"""What the report says, as data (the versioned ``report_content`` dataset, JSON): every
+sentence, label, number and table of the page, chosen and computed here from the tables,
+the verdict and the section "Why", so that ``report.write_report`` only lays it out. A
+table is pandas' JSON Table Schema (``{"schema": ..., "data": [records]}``): its records
+with the column types the page prints them by."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from numbers import Real
+from typing import Any
+
+import pandas as pd
+
+from bn_compare.grid import value_label
+from bn_compare.parameters import DataParams, StatisticsParams, TrainingParams
+from bn_compare.pipelines.statistics import (
+    MIN_FOR_SPREAD,
+    groups,
+    mean_interval,
+    normalizing_layers,
+    setting_label,
+)
+
+from .nodes import select_best_settings, target_metric
+from .verdict import plain_json, pp_interval
+
+# The figures the page shows, by catalog name (the report loads each as ``<name>@png``).
+FIGURES = ("learning_curves", "test_accuracy_intervals")
+WHY_FIGURES = ("activation_percentiles", "landscape_smoothness")  # the diagnostics' plots
+GRID_FIGURE = "sweep_curves"
+SHOWN_SETTINGS = ("optimizer", "learning_rate", "batch_size", "epochs", "loss")
+NORM_COLUMNS = ["variant", "layer", "class_name", "features", "gamma", "beta", "moving_mean",
+                "moving_variance", "moving_stddev", "renorm_mean", "renorm_stddev", "total",
+                "trainable", "non_trainable"]
+ABBREVIATIONS = {"BatchNormalization": "BN"}  # a kind of normalization as the page names it
+
+
+def build_report_content(  # noqa: PLR0913 (a node: one argument per dataset, then settings)
+    comparison_table: pd.DataFrame, variant_statistics: pd.DataFrame,
+    pairwise_differences: pd.DataFrame, parameter_accounting: pd.DataFrame,
+    verdict: dict[str, Any], *, why: dict[str, Any] | None = None,
+    sweep_table: pd.DataFrame | None = None, best_settings: pd.DataFrame | None = None,
+    best_setting_differences: pd.DataFrame | None = None,
+    confirmation_table: pd.DataFrame | None = None,
+    data: DataParams, training: TrainingParams, statistics: StatisticsParams,
+    layers: dict[str, list[dict[str, Any]]], grid_keys: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The page's content; ``training``: the settings of a run (a grid's own keys are
+    shown as the grid's values), ``layers``: each variant's layer specs."""
+    comparison, confidence = comparison_table, statistics.confidence
+    seeds = sorted(comparison["seed"].unique().tolist())
+    values = {key: _sorted(pd.unique(comparison[key])) for key in grid_keys}
+    grid = None
+    if grid_keys:
+        grid = _grid(sweep_table, best_settings, best_setting_differences, confirmation_table,
+                     grid_keys, confidence)
+    return plain_json({
+        "seeds": seeds, "one_seed": len(seeds) < MIN_FOR_SPREAD,
+        "confidence": f"{confidence:.0%}",
+        "setup": {
+            "classes": len(data.class_names), "image_shape": "x".join(map(str, data.image_shape)),
+            "scale": f"{data.scale:g}",
+            "images": {split: f"{count:,}" for split, count in data.split_sizes.items()},
+            "training": {key: ", ".join(map(value_label, values[key])) + " (grid)"
+                         if key in values else value_label(getattr(training, key))
+                         for key in SHOWN_SETTINGS},
+            "deterministic": training.deterministic,
+            "target": f"{statistics.target_val_accuracy:g}",
+        },
+        "verdict": {part: [item["text"] for item in verdict.get(part, [])]
+                    for part in ("answers", "points", "tolerance", "comparisons")},
+        "architectures": _architectures(list(pd.unique(comparison["variant"])), layers,
+                                        parameter_accounting),
+        "grid": grid,
+        "results": _table(_results(variant_statistics, statistics, grid_keys)),
+        "differences": _table(_differences(pairwise_differences, confidence, grid_keys)),
+        "figures": list(FIGURES),
+        "why": None if why is None else {
+            "seeds": why["seeds"], "note": why["note"],
+            "sentences": [sentence["text"] for sentence in why["sentences"]],
+            "figures": list(WHY_FIGURES) if why["seeds"] else []},
+        "runs": _table(comparison.round(4).drop(
+            columns=[] if comparison["diverged"].astype(bool).any()
+            else ["diverged", "diverged_at_epoch"])),
+    })
+
+
+def _table(table: pd.DataFrame | None) -> dict[str, Any] | None:
+    """``table`` as JSON Table Schema: records, and each column's type."""
+    if table is None:
+        return None
+    return json.loads(table.to_json(orient="table", index=False, double_precision=15))
+
+
+def _sorted(values: Sequence[Any]) -> list[Any]:
+    """Numbers in order, anything else as the grid lists it."""
+    numeric = all(isinstance(v, Real) and not isinstance(v, bool) for v in values)
+    return sorted(values) if numeric else list(values)
+
+
+def _interval(n: int, mean: float, low: float, high: float, digits: int = 4) -> str:
+    """``mean [low, high]``, the mean alone without an interval; "not reached" if n = 0."""
+    if n == 0:
+        return "not reached"
+    text = f"{mean:.{digits}f}" if math.isfinite(mean) else "–"
+    return text + (f" [{low:.{digits}f}, {high:.{digits}f}]" if math.isfinite(low) else "")
+
+
+def _layer(layer: dict[str, Any]) -> str:
+    """``Dense(units=10)``."""
+    arguments = ", ".join(f"{k}={v}" for k, v in layer.items() if k != "class_name")
+    return f"{layer['class_name']}({arguments})" if arguments else layer["class_name"]
+
+
+def _architectures(names: list[str], layers: dict[str, list[dict[str, Any]]],
+                   accounting: pd.DataFrame) -> dict[str, Any]:
+    counts = accounting.groupby("variant")[["total", "trainable", "non_trainable"]].sum(
+    ).reindex(names, fill_value=0)
+    norm = normalizing_layers(accounting)
+    optional = ("class_name", "moving_stddev", "renorm_mean", "renorm_stddev")
+    kept = [c for c in NORM_COLUMNS if c not in optional or (  # shown where they vary
+        c in norm and (norm[c].nunique() > 1 if c == "class_name" else norm[c].any()))]
+    return {
+        "table": _table(pd.DataFrame([{
+            "variant": name, "layers": " → ".join(map(_layer, layers[name])),
+            "parameters": f"{int(counts.loc[name, 'total']):,}",
+            "trainable": f"{int(counts.loc[name, 'trainable']):,}",
+            "non-trainable": f"{int(counts.loc[name, 'non_trainable']):,}",
+        } for name in names])),
+        "norm_table": _table(norm[kept]) if len(norm) else None,
+        "other_norms": "renorm_mean" in kept or set(norm["normalization"]) != {
+            "BatchNormalization"},
+        "norm_lines": [f"{name}: {features:,} normalised features x {total // features} = "
+                       f"{total:,} {ABBREVIATIONS.get(kind, kind)} values, {trainable:,} "
+                       f"trainable and {frozen:,} not." for (name, kind), (
+                           features, total, trainable, frozen)
+                       in norm.groupby(["variant", "normalization"], sort=False)[
+                           ["features", "total", "trainable", "non_trainable"]].sum()
+                       .astype(int).iterrows() if features],
+    }
+
+
+def _differences(pairwise: pd.DataFrame, confidence: float,
+                 keys: Sequence[str] = ()) -> pd.DataFrame:
+    """Differences in test accuracy, in percentage points, as a table."""
+    return pd.DataFrame({key: pairwise[key] for key in keys}).assign(**{
+        "comparison": pairwise["variant"] + " − " + pairwise["versus"],
+        "seeds": pairwise["n"],
+        "mean difference (pp)": (100 * pairwise["mean_difference"]).round(2),
+        f"{confidence:.0%} CI (pp)": [pp_interval(low, high) if math.isfinite(low) else "–"
+                                     for low, high in zip(pairwise["ci_low"],
+                                                          pairwise["ci_high"], strict=True)],
+        "p (paired t-test)": [f"{p:.2g}" if math.isfinite(p) else "–"
+                              for p in pairwise["p_value"]],
+        "finding": [f"equivalent within ±{100 * margin:g} pp" if finding == "equivalent"
+                    else finding for finding, margin in zip(
+                        pairwise["finding"], pairwise["equivalence_margin"], strict=True)],
+    })
+
+
+def _results(variant_statistics: pd.DataFrame, statistics: StatisticsParams,
+             grid_keys: Sequence[str]) -> pd.DataFrame:
+    """Per variant (and grid point): the runs, and each metric's mean with its interval."""
+    target, keys = target_metric(statistics), ["variant", *grid_keys]
+    wide = []
+    for key, rows in groups(variant_statistics, keys):
+        seeds, diverged = int(rows["seeds"].iloc[0]), int(rows["diverged"].iloc[0])
+        line = {**dict(zip(keys, key, strict=True)),
+                "seeds": f"{seeds} ({diverged} diverged)" if diverged else seeds}
+        for r in rows.to_dict("records"):
+            cell = _interval(r["n"], r["mean"], r["ci_low"], r["ci_high"],
+                             1 if r["metric"] == target else 4)
+            line[r["metric"]] = ("every run diverged" if diverged == seeds else cell + (
+                f" ({int(r['n'])} of {seeds - diverged} seeds reached it)"
+                if r["metric"] == target else ""))
+        wide.append(line)
+    return pd.DataFrame(wide)
+
+
+def _confirmation(table: pd.DataFrame, grid_keys: Sequence[str],
+                  confidence: float) -> dict[str, Any]:
+    """Per variant (and setting): its confirmation runs' test accuracy with its interval."""
+    rows = []
+    for (variant, *_), runs in groups(table, ["variant", *grid_keys]):
+        kept = runs.loc[~runs["diverged"].astype(bool), "test_accuracy"].tolist()
+        result = mean_interval(kept, confidence)
+        rows.append({"variant": variant, "setting": setting_label(runs.iloc[0][list(grid_keys)]),
+                     "seeds": len(runs), "diverged": len(runs) - len(kept),
+                     f"test accuracy [{confidence:.0%} CI]": _interval(
+                         result["n"], result["mean"], result["ci_low"], result["ci_high"])})
+    return {"seeds": ", ".join(map(str, sorted(table["seed"].unique()))),
+            "count": table["seed"].nunique(), "table": _table(pd.DataFrame(rows))}
+
+
+def _grid(  # noqa: PLR0913, PLR0917 (the tables across a grid)
+    sweep_table: pd.DataFrame, best: pd.DataFrame, best_differences: pd.DataFrame,
+    confirmation: pd.DataFrame | None, grid_keys: Sequence[str], confidence: float,
+) -> dict[str, Any]:
+    """The section "Across the grid"."""
+    settings = [setting_label(row[list(grid_keys)]) if pd.notna(row["final_val_accuracy_mean"])
+                else "every run diverged" for _, row in best.iterrows()]
+    points = []  # per grid point and variant, the mean test accuracy with its interval
+    for key, table in groups(sweep_table, grid_keys):
+        row = {k: value_label(v) for k, v in zip(grid_keys, key, strict=True)}
+        for r in table.to_dict("records"):
+            runs, diverged = int(r["runs"]), int(r["diverged"])
+            cell = _interval(runs - diverged, r["test_accuracy_mean"],
+                             r["test_accuracy_ci_low"], r["test_accuracy_ci_high"])
+            row[r["variant"]] = (f"every run diverged ({runs})" if diverged == runs else cell
+                                 + (f" ({diverged} of {runs} diverged)" if diverged else ""))
+        points.append(row)
+    return {
+        "keys": list(grid_keys),
+        "size": len(sweep_table.drop_duplicates(list(grid_keys))),
+        "confirmation": None if confirmation is None else _confirmation(
+            confirmation, grid_keys, confidence),
+        "best": _table(best.assign(setting=settings)[[
+            "variant", "setting", "runs", "diverged", "final_val_accuracy_mean",
+            "test_accuracy_mean", "test_accuracy_ci_low", "test_accuracy_ci_high",
+            *(f"stable_{k}" for k in grid_keys)]].round(4)),
+        "best_differences": _table(_differences(best_differences, confidence).assign(
+            settings=best_differences["variant_setting"] + " vs "
+            + best_differences["versus_setting"])),
+        "figure": GRID_FIGURE,
+        "panels": _table(_panels(sweep_table, grid_keys)),
+        "points": _table(pd.DataFrame(points)),
+    }
+
+
+def _panels(sweep_table: pd.DataFrame, grid_keys: Sequence[str]) -> pd.DataFrame | None:
+    """A grid of several keys, per value of the others (a panel of the figure): each
+    variant's best value of the first key there, on validation, and its test accuracy."""
+    if len(grid_keys) < 2:  # noqa: PLR2004 (one key: the best settings say it all)
+        return None
+    first, others = grid_keys[0], list(grid_keys[1:])
+    best = select_best_settings(sweep_table, grid_keys, per=others)
+    rows = []
+    for key, table in groups(best, others):
+        row = {k: value_label(v) for k, v in zip(others, key, strict=True)}
+        for r in table.to_dict("records"):
+            row[r["variant"]] = ("every run diverged" if pd.isna(r["final_val_accuracy_mean"])
+                                 else f"{first}={value_label(r[first])}: validation "
+                                 f"{r['final_val_accuracy_mean']:.4f}, test "
+                                 f"{r['test_accuracy_mean']:.4f}")
+        rows.append(row)
+    return pd.DataFrame(rows)
