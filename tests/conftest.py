@@ -202,7 +202,8 @@ def smoke_project(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> P
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The real runs first: pytest-xdist hands out files in this order, and the long ones
     started last would leave a worker alone at the end."""
-    items.sort(key=lambda item: item.get_closest_marker("pipeline") is None)
+    items.sort(key=lambda item: not (item.get_closest_marker("pipeline")
+                                     or item.get_closest_marker("long")))
 
 
 def smoke_catalog(project: Path):

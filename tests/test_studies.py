@@ -7,7 +7,7 @@ import pytest
 from bn_compare import settings
 from bn_compare.parameters import ProjectParameters
 from bn_compare.run_matrix import RunMatrix
-from bn_compare.validation import keras_problems
+from bn_compare.pipelines.training.checks import keras_problems
 from tests.conftest import PROJECT_ROOT
 
 

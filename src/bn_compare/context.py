@@ -14,17 +14,12 @@ from bn_compare.run_matrix import RunMatrix
 
 
 class ProjectContext(KedroContext):
-    """Kedro's context, which reads and validates the run's parameters once (environment
-    and ``--params`` included): every problem is reported at once, with its path and
-    value, before anything else happens.
-
-    ``run_matrix`` (the checked parameters and the trainings: variant x grid point x seed,
-    each with its settings) is what the pipelines are built from and what the project's
-    hooks receive (``after_context_created``). Kedro's pipeline registry is built without
-    arguments, so the context hands it the pipelines of its own matrix (every entry point
-    creates a context before it reads the pipelines: ``kedro run``, ``kedro viz``, a
-    notebook; docs/design.md).
-    """
+    """Kedro's context, which validates the run's parameters once (environment and
+    ``--params`` included, every problem at once) before anything else happens. Its
+    ``run_matrix`` is what the pipelines are built from and what the project's hooks receive
+    (``after_context_created``). Kedro builds its pipeline registry without arguments, so
+    the context hands it the pipelines of its own matrix (every entry point creates a
+    context before it reads the pipelines: ``kedro run``, ``kedro viz``, a notebook)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -18,14 +18,8 @@ GRIDDABLE_KEYS = ("learning_rate", "optimizer", "batch_size", "epochs", "loss")
 
 def value_name(value: Any) -> str:
     """A grid value as a namespace-safe word: 0.001 -> 0p001, 1e-05 -> 1em05."""
-    if isinstance(value, bool):
-        text = str(value).lower()
-    elif isinstance(value, float):
-        text = f"{value:g}"
-    else:
-        text = str(value)
-    text = text.replace(".", "p").replace("-", "m").replace("+", "")
-    return re.sub(r"\W", "_", text)
+    text = str(value).lower() if isinstance(value, bool) else value_label(value)
+    return re.sub(r"\W", "_", text.replace(".", "p").replace("-", "m").replace("+", ""))
 
 
 def value_label(value: Any) -> str:

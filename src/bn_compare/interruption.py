@@ -1,7 +1,7 @@
-"""Stopping a run: ``kedro run`` turns SIGINT (Ctrl-C), SIGTERM (``timeout``, ``docker
-stop``, Slurm, Kubernetes) and SIGHUP into ``RunStopped``, a ``KeyboardInterrupt`` (no
-``except Exception`` on the way swallows it) in the main thread, and set ``STOP``:
-running trainings stop at their next chunk of steps and save nothing. The CLI prints one line and exits with 128 + the signal's number."""
+"""Stopping a run: SIGINT (Ctrl-C), SIGTERM (``timeout``, ``docker stop``, Slurm,
+Kubernetes) and SIGHUP raise ``RunStopped`` in the main thread, a ``KeyboardInterrupt``
+(no ``except Exception`` on the way swallows it), and set ``STOP``: running trainings stop
+at their next chunk of steps and save nothing. The CLI exits with 128 + the signal's number."""
 
 from __future__ import annotations
 
@@ -32,8 +32,7 @@ class TrainingInterrupted(Exception):
     """A training stopped at a chunk boundary because the run is being stopped."""
 
 
-def check(where: str) -> None:
-    """Raise ``TrainingInterrupted`` if the run is being stopped."""
+def check(where: str) -> None:  # called by a training between chunks of steps
     if STOP.is_set():
         raise TrainingInterrupted(where)
 

@@ -1,7 +1,7 @@
 """The project's parameters, declared once: types, defaults (the seed notebook's, as in
 ``conf/base``) and constraints. ``ProjectParameters.checked`` types them once per run and
 reports every problem at once (``training.epochs: must be > 0, got 0``); the run matrix
-hands each node the sections it needs. Checks that need Keras: ``validation``."""
+hands each node the sections it needs. Checks that need Keras: ``pipelines/training/checks.py``."""
 
 from __future__ import annotations
 
@@ -15,8 +15,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    PositiveFloat,
-    PositiveInt,
     Strict,
     StrictBool,
     ValidationError,
@@ -25,11 +23,10 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from bn_compare.datasets.idx import FASHION_MNIST_FILES, IMAGE_SHAPE, NUM_CLASSES
-from bn_compare.grid import GRIDDABLE_KEYS, GridPoint, grid_points, value_label
+from bn_compare.grid import GRIDDABLE_KEYS, grid_points, value_label
 
 TRAINING_SET_SIZE = FASHION_MNIST_FILES["train_images"].count  # the official files' images
 TEST_SET_SIZE = FASHION_MNIST_FILES["test_images"].count
-MAX_SEED = 2**32 - 1  # keras.utils.set_random_seed's limit
 
 
 class InvalidParametersError(ValueError):
@@ -37,9 +34,8 @@ class InvalidParametersError(ValueError):
 
     def __init__(self, problems: list[str]):
         self.problems = problems
-        super().__init__(
-            "Invalid parameters, nothing was run:\n" + "\n".join(f"  - {p}" for p in problems)
-        )
+        super().__init__("\n".join(["Invalid parameters, nothing was run:",
+                                    *(f"  - {p}" for p in problems)]))
 
 
 def _each_once(values: Sequence[Any]) -> Sequence[Any]:
@@ -61,29 +57,23 @@ def _includes_accuracy(metrics: tuple[str, ...]) -> tuple[str, ...]:
     return metrics
 
 
-def _as_blocks(grid: Any) -> Any:
-    """One grid (a mapping) is a list of one block."""
-    return [grid] if isinstance(grid, Mapping) else grid
-
-
 def _one_namespace_per_point(blocks: tuple[GridParams, ...]) -> tuple[GridParams, ...]:
     varied = [[key for key in GRIDDABLE_KEYS if getattr(block, key)] for block in blocks]
     if any(keys != varied[0] for keys in varied):
         raise ValueError("must vary the same keys in every block, but " + "; ".join(
             f"block {i} varies {', '.join(keys) or 'nothing'}" for i, keys in enumerate(varied)))
     names = [point.name for point in grid_points(block.model_dump() for block in blocks)]
-    shared = sorted({name for name in names if names.count(name) > 1})
-    if shared:
+    if shared := sorted({name for name in names if names.count(name) > 1}):
         raise ValueError(f"must give each point a namespace of its own, but "
                          f"{', '.join(shared)} would be shared (spell the values apart)")
     return blocks
 
 
 # Strict: a string or a boolean is refused where a number is expected, never converted.
-Count = Annotated[PositiveInt, Strict()]
-Number = Annotated[PositiveFloat, Strict(), Field(allow_inf_nan=False)]  # ints are numbers
+Count = Annotated[int, Strict(), Field(gt=0)]
+Number = Annotated[float, Strict(), Field(gt=0, allow_inf_nan=False)]  # ints are numbers
 Name = Annotated[str, Field(min_length=1)]
-Seed = Annotated[int, Strict(), Field(ge=0, le=MAX_SEED)]
+Seed = Annotated[int, Strict(), Field(ge=0, le=2**32 - 1)]  # keras.utils.set_random_seed's limit
 T = TypeVar("T")
 Distinct = Annotated[tuple[T, ...], Field(min_length=1), AfterValidator(_each_once)]
 
@@ -165,16 +155,13 @@ class GridParams(Section):
     loss: Distinct[Name] | None = None
 
 
-GridKey = Literal[GRIDDABLE_KEYS]
-
-
 class ConfirmParams(Section):
     """A grid's confirmation: each variant retrained at its best setting (chosen on the
     grid's validation accuracy) with fresh seeds, whose runs alone give the verdict at the
     best settings. ``seeds: []`` turns it off; ``per``: grid keys with a best per value."""
 
     seeds: Annotated[tuple[Seed, ...], AfterValidator(_each_once)] = tuple(range(1000, 1010))
-    per: Annotated[tuple[GridKey, ...], AfterValidator(_each_once)] = ()
+    per: Annotated[tuple[Literal[GRIDDABLE_KEYS], ...], AfterValidator(_each_once)] = ()
 
 
 class DiagnosticsParams(Section):
@@ -203,29 +190,24 @@ class ProjectParameters(Section):
     variants: Annotated[dict[Annotated[str, AfterValidator(_variant_name)], VariantParams],
                         Field(min_length=1)]
     # blocks, each a cartesian product, whose union is the grid (one mapping: one block)
-    grid: Annotated[tuple[GridParams, ...], BeforeValidator(_as_blocks), Field(min_length=1),
-                    AfterValidator(_one_namespace_per_point)] = (GridParams(),)
+    grid: Annotated[tuple[GridParams, ...],
+                    BeforeValidator(lambda grid: [grid] if isinstance(grid, Mapping) else grid),
+                    Field(min_length=1), AfterValidator(_one_namespace_per_point)] = (GridParams(),)
     confirm: ConfirmParams = ConfirmParams()
     diagnostics: DiagnosticsParams = DiagnosticsParams()
     tracking: TrackingParams = TrackingParams()
 
     @model_validator(mode="after")
     def _confirmation_fits_the_grid(self) -> ProjectParameters:
-        reused = sorted(set(self.confirm.seeds) & set(self.training.seeds))
-        if reused:
+        if reused := sorted(set(self.confirm.seeds) & set(self.training.seeds)):
             raise ValueError(f"confirm.seeds: must be fresh seeds, not also in training.seeds "
                              f"(the grid's runs choose the best settings; fresh seeds confirm "
                              f"them), but training.seeds holds {', '.join(map(str, reused))} too")
-        keys = self.points[0].overrides
+        keys = [key for key in GRIDDABLE_KEYS if getattr(self.grid[0], key)]
         if unknown := [key for key in self.confirm.per if key not in keys]:
             raise ValueError(f"confirm.per: must name keys of the grid "
                              f"({', '.join(keys) or 'no grid'}), got {', '.join(unknown)}")
         return self
-
-    @property
-    def points(self) -> tuple[GridPoint, ...]:
-        """The grid's points (one empty point for no grid)."""
-        return grid_points(block.model_dump() for block in self.grid)
 
     @classmethod
     def checked(cls, raw: Mapping[str, Any]) -> ProjectParameters:
@@ -237,8 +219,7 @@ class ProjectParameters(Section):
             details = error.errors()
             # A tuple whose items all fail also says it is too short: its items tell why.
             failed = {detail["loc"][:-1] for detail in details}
-            grid = raw.get("grid")
-            one_block = not isinstance(grid, list | tuple) or len(grid) == 1
+            one_block = not isinstance(grid := raw.get("grid"), list | tuple) or len(grid) == 1
             raise InvalidParametersError([
                 _problem(detail, one_block) for detail in details
                 if not (detail["type"] == "too_short" and detail["loc"] in failed)]) from None
@@ -270,13 +251,11 @@ def _problem(error: ErrorDetails, one_block: bool) -> str:
         location = ("grid", *location[2:])
     if not location:  # a check across sections: its message names the parameters
         return str(error["ctx"]["error"])
-    path, parent = _path(location), _path(location[:-1])
-    kind, ctx = error["type"], error.get("ctx", {})
-    if kind == "extra_forbidden" and location[0] == "grid":
-        return (f"{path}: cannot be gridded; the training keys that change the experiment "
-                f"are {', '.join(GRIDDABLE_KEYS)}")
+    path, kind, ctx = _path(location), error["type"], error.get("ctx", {})
     if kind == "extra_forbidden":
-        return f"{path}: not a parameter of {parent or 'this project'} (a typo?)"
+        return (f"{path}: cannot be gridded; the training keys that change the experiment "
+                f"are {', '.join(GRIDDABLE_KEYS)}" if location[0] == "grid" else
+                f"{path}: not a parameter of {_path(location[:-1]) or 'this project'} (a typo?)")
     if kind == "missing":
         return f"{path}: missing"
     if location == ("grid",) and kind == "tuple_type":

@@ -4,8 +4,6 @@ which creates no context, gets those of a context for ``KEDRO_ENV``."""
 
 from __future__ import annotations
 
-import os
-
 from kedro.pipeline import Pipeline
 
 from bn_compare.pipelines import (
@@ -23,16 +21,9 @@ PIPELINE_NAMES = ("data_processing", "training", "evaluation", "diagnostics", "r
 
 
 def create_pipelines(matrix: RunMatrix) -> dict[str, Pipeline]:
-    """``data_processing``, ``training``, ``evaluation``, ``diagnostics``, ``reporting``
-    and ``compare`` (the five composed, also the default)."""
-    pipelines = {
-        "data_processing": data_processing.create_pipeline(matrix),
-        "training": training.create_pipeline(matrix),
-        "evaluation": evaluation.create_pipeline(matrix),
-        "diagnostics": diagnostics.create_pipeline(matrix),
-        "reporting": reporting.create_pipeline(matrix),
-        "compare": compare.create_pipeline(matrix),
-    }
+    """Each pipeline by its module's name; ``compare`` (the five composed) is the default."""
+    modules = (data_processing, training, evaluation, diagnostics, reporting, compare)
+    pipelines = {m.__name__.rpartition(".")[2]: m.create_pipeline(matrix) for m in modules}
     return {**pipelines, "__default__": pipelines["compare"]}
 
 
@@ -41,6 +32,6 @@ def register_pipelines() -> dict[str, Pipeline]:
     from kedro.framework.project import pipelines
     from kedro.framework.session import KedroSession
 
-    with KedroSession.create(env=os.environ.get("KEDRO_ENV")) as session:
+    with KedroSession.create() as session:  # for KEDRO_ENV, as Kedro reads it
         session.load_context()  # which hands the registry its pipelines
     return dict(pipelines)

@@ -7,11 +7,11 @@ grid point x seed, each with the training settings it uses, and their namespaces
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from bn_compare.grid import GRIDDABLE_KEYS, GridPoint
+from bn_compare.grid import GRIDDABLE_KEYS, GridPoint, grid_points
 from bn_compare.parameters import ProjectParameters, TrainingParams
 
 
@@ -30,10 +30,9 @@ class Run:
 
     @property
     def namespace(self) -> str:
-        if self.confirms:  # a group of its own: it follows every run of the grid (Kedro
-            return f"{self.point_name}.{self.variant}.seed_{self.seed}"  # warns otherwise)
-        middle = f".{self.point_name}" if self.point_name else ""
-        return f"{self.variant}{middle}.seed_{self.seed}"
+        """A confirmation's group first: it follows the grid's runs (Kedro warns otherwise)."""
+        pair = (self.point_name, self.variant) if self.confirms else (self.variant, self.point_name)
+        return ".".join(filter(None, (*pair, f"seed_{self.seed}")))
 
     @property
     def key(self) -> dict[str, Any]:
@@ -54,28 +53,28 @@ class RunMatrix:
     then a grid's confirmations."""
 
     parameters: ProjectParameters
-    runs: tuple[Run, ...] = field(init=False)  # the grid's
-    confirmations: tuple[Run, ...] = field(init=False)  # a grid's best settings retrained
 
-    def __post_init__(self) -> None:
-        named = self.is_sweep
-        set_ = object.__setattr__
-        set_(self, "runs", tuple(
-            Run(variant, seed, self.settings[point.name], point, point.name if named else "")
-            for variant in self.variants for point in self.points for seed in self.seeds))
-        groups = dict.fromkeys(GridPoint(tuple((key, point.overrides[key])
-                                               for key in self.confirm_per))
+    @cached_property
+    def runs(self) -> tuple[Run, ...]:  # the grid's
+        return tuple(Run(variant, seed, self.settings[point.name], point,
+                         point.name if self.is_sweep else "")
+                     for variant in self.variants for point in self.points for seed in self.seeds)
+
+    @cached_property
+    def confirmations(self) -> tuple[Run, ...]:
+        """A grid's best settings retrained: per variant, ``confirm.per`` group and seed."""
+        groups = dict.fromkeys(GridPoint.of({key: point.overrides[key] for key in self.confirm_per})
                                for point in self.points)
-        training = self.parameters.training
-        set_(self, "confirmations", tuple(
-            Run(variant, seed, training.model_copy(update=group.overrides), group,
-                "__".join(["confirm", *([group.name] if group.name else [])]), confirms=True)
+        return tuple(
+            Run(variant, seed, self.parameters.training.model_copy(update=group.overrides),
+                group, "__".join(filter(None, ("confirm", group.name))), confirms=True)
             for variant in self.variants for group in groups
-            for seed in self.parameters.confirm.seeds) if named else ())
+            for seed in self.parameters.confirm.seeds) if self.is_sweep else ()
 
     @cached_property
     def points(self) -> tuple[GridPoint, ...]:
-        return self.parameters.points
+        """The grid's points (one empty point for no grid)."""
+        return grid_points(block.model_dump() for block in self.parameters.grid)
 
     @cached_property
     def settings(self) -> dict[str, TrainingParams]:
@@ -94,7 +93,7 @@ class RunMatrix:
 
     @property
     def grid_keys(self) -> tuple[str, ...]:
-        return tuple(key for key, _ in self.points[0].settings)
+        return tuple(self.points[0].overrides)
 
     @property
     def confirm_per(self) -> tuple[str, ...]:
@@ -102,7 +101,6 @@ class RunMatrix:
 
     @property
     def trainings(self) -> tuple[Run, ...]:
-        """The grid's runs, then the confirmations."""
         return self.runs + self.confirmations
 
     @property

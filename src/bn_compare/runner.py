@@ -1,17 +1,14 @@
 """The project's runners: Kedro's, knowing nothing of the project (docs/runners.md).
-
-``ThreadRunner``, the default of ``kedro run`` here, runs a node per core and one more in
-one process: one TensorFlow runtime and one copy of the data serve every training (compiled
-steps run without the GIL). ``DaskRunner`` runs the nodes as Dask tasks, in the shape of
-Kedro's documented Dask runner; data travels through the catalog, never through Dask."""
+``ThreadRunner``, the default of ``kedro run`` here, trains side by side in one process: one
+TensorFlow runtime and one copy of the data serve every training (compiled steps run
+without the GIL). ``DaskRunner`` is Kedro's documented Dask runner, in its shape; data
+travels through the catalog, never through Dask."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import pickle
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -45,14 +42,10 @@ class ThreadRunner(KedroThreadRunner):
 
 
 class DaskRunner(AbstractRunner):
-    """Runs every node as a Dask task, once the tasks of the nodes it depends on are done.
-
-    Args:
-        client_args: keyword arguments of ``distributed.Client`` (``address`` for a
-            scheduler). Default: a ``LocalCluster`` of one single-threaded worker
-            process per core, started for the run.
-        is_async: load and save a node's datasets in threads.
-    """
+    """Runs every node as a Dask task, once the tasks of the nodes it depends on are done:
+    with ``distributed.Client(**client_args)`` (``address`` for a scheduler), else on a
+    ``LocalCluster`` of one single-threaded worker process per core, started for the run.
+    ``is_async``: load and save a node's datasets in threads."""
 
     def __init__(self, client_args: dict[str, Any] | None = None, is_async: bool = False):
         super().__init__(is_async=is_async)
@@ -61,25 +54,16 @@ class DaskRunner(AbstractRunner):
     def _get_executor(self, max_workers: int) -> None:
         return None
 
-    @contextlib.contextmanager
-    def _client(self) -> Iterator[Any]:
-        from distributed import Client, LocalCluster
+    def _client(self) -> Any:
+        from distributed import Client
 
         if self._client_args:
             logger.info("Dask: connecting to %s", self._client_args)
-            cluster, client = None, Client(**self._client_args)
-        else:
-            workers = os.cpu_count() or 1
-            logger.info("Dask: starting a LocalCluster of %d worker processes", workers)
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
-            client = Client(cluster)
-        try:
-            yield client
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+            return Client(**self._client_args)
+        workers = os.cpu_count() or 1
+        logger.info("Dask: starting a LocalCluster of %d worker processes", workers)
+        return Client(n_workers=workers, threads_per_worker=1, processes=True,
+                      dashboard_address=None)  # its own LocalCluster, closed with it
 
     @staticmethod
     def _run_node(node: Node, catalog: Any, is_async: bool, run_id: str | None,

@@ -22,8 +22,6 @@ HOOKS = (InputCheckHook(), TrackingHook(), ProgressHook(), MemoryReleaseHook())
 
 CONTEXT_CLASS = ProjectContext
 
-CONF_SOURCE = "conf"
-
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

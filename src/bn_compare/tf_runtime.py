@@ -2,10 +2,9 @@
 anything asks for Keras (a node, a model dataset, the parameter check, a Dask worker),
 before TensorFlow runs an op: its C++ chatter off, oneDNN on (a BN step ~20% faster on
 one core, docs/measurements.md; ``TF_ENABLE_ONEDNN_OPTS=0`` to compare), one thread per op
-(runners train side by side), and its module objects exempt from
-garbage collection (the collection after each node stays cheap). Nodes sharing a process
-touch Keras' global state (seeds, layer creation, model files) under
-``KERAS_STATE_LOCK``. ``select_device`` applies ``training.device`` before that."""
+(runners train side by side), its module objects exempt from garbage collection (Python's
+collections stay cheap). Nodes sharing a process touch Keras' global state (seeds, layer
+creation, model files) under ``KERAS_STATE_LOCK``. ``select_device``: ``training.device``."""
 
 from __future__ import annotations
 
@@ -33,11 +32,10 @@ class TensorFlowMissingError(ImportError):
 
 def keras() -> Any:
     """``keras``, with this process's TensorFlow set up."""
-    if not _SET_UP.is_set():
-        with _SETTING_UP:
-            if not _SET_UP.is_set():
-                _set_up_process()
-                _SET_UP.set()
+    with _SETTING_UP:
+        if not _SET_UP.is_set():
+            _set_up_process()
+            _SET_UP.set()
     import keras
 
     return keras
@@ -84,20 +82,16 @@ def select_device(device: str) -> list[str]:
                            "training.device: cpu hides GPUs from new processes only")
     gpus = tf.config.get_visible_devices("GPU")
     if device == "gpu" and not gpus:
-        return [f"training.device: 'gpu', but TensorFlow sees no GPU ({_why_no_gpu()}); "
+        try:
+            importlib.metadata.distribution("tensorflow-cpu")
+            why = f"this environment has tensorflow-cpu, built without CUDA: {INSTALL}"
+        except importlib.metadata.PackageNotFoundError:
+            why = "check that nvidia-smi lists one and that CUDA_VISIBLE_DEVICES does not hide it"
+        return [f"training.device: 'gpu', but TensorFlow sees no GPU ({why}); "
                 f"use training.device: auto or cpu to train on the CPU"]
     logger.info("Training on %s (training.device: %s)",
                 ", ".join(g.name for g in gpus) if gpus else "the CPU", device)
     return []
-
-
-def _why_no_gpu() -> str:
-    try:
-        importlib.metadata.distribution("tensorflow-cpu")
-    except importlib.metadata.PackageNotFoundError:
-        return ("check that nvidia-smi lists one and that CUDA_VISIBLE_DEVICES does not "
-                "hide it")
-    return f"this environment has tensorflow-cpu, built without CUDA: {INSTALL}"
 
 
 def seeded_keras(seed: int, deterministic: bool = True) -> Any:

@@ -81,10 +81,9 @@ class Tracker:
                   params: Mapping[str, Any] | None = None) -> None:
         from mlflow.entities import Metric, Param
 
-        logged = [Metric(k, v, 0, step) for k, v, step in metrics]
-        for first in range(0, len(logged) or 1, 900):  # MLflow takes 1,000 values a call
-            self.call("log_batch", run, metrics=logged[first:first + 900], params=[] if first
-                      else [Param(k, str(v)[:6000]) for k, v in (params or {}).items()])
+        # MLflow's client splits the batch for its store; a parameter holds 6,000 characters
+        self.call("log_batch", run, metrics=[Metric(k, v, 0, step) for k, v, step in metrics],
+                  params=[Param(k, str(v)[:6000]) for k, v in (params or {}).items()])
 
 
 def metric_values(data: Any, spec: Mapping[str, Any]) -> list[tuple[str, float, int]]:
@@ -113,7 +112,6 @@ class TrackingHook:
 
     def __init__(self) -> None:
         self._lock, self._tracker = threading.Lock(), None
-        self._runs: dict[str, str] = {}  # namespace ("" for the parent): MLflow run id
 
     @hook_impl
     def after_context_created(self, context: Any) -> None:
@@ -137,7 +135,7 @@ class TrackingHook:
             raise TrackingConfigError(f"tracking.uri: cannot create a run in {uri!r}: "
                                       f"{tracker.failure}")
         self._tracker, self._catalog = tracker, catalog
-        self._runs, self._logged = {"": parent.info.run_id}, set()
+        self._runs, self._logged = {"": parent.info.run_id}, set()  # runs by namespace ("": parent)
         atexit.unregister(self._finish)  # once per process: a run a signal stopped ends here
         atexit.register(self._finish, "KILLED")
         logger.info("Tracking in MLflow: %s, run %s", uri, parent.info.run_id)

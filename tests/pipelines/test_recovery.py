@@ -70,6 +70,7 @@ def _interrupt(project, how):
     else:
         process.send_signal(how)
     seen.append(process.stdout.read())
+    process.stdout.close()
     process.wait(timeout=120)
     output = "".join(seen)
     assert "epoch 2/100" in output, output[-3000:]
@@ -77,10 +78,9 @@ def _interrupt(project, how):
 
 
 def test_ctrl_c_then_sigkill_lose_nothing_and_the_next_run_completes(smoke_project, tmp_path):
-    """Ctrl-C stops the trainings within a chunk of steps (no timing here: they stop at
-    an epoch far before their 100th and save nothing), says so in one line, exits with
-    130 and closes the MLflow runs as KILLED; SIGKILL leaves nothing half-written; the
-    next run completes."""
+    """Ctrl-C stops the trainings (at their next chunk of steps: test_stopping.py), which
+    save nothing, says so in one line, exits with 130 and closes the MLflow runs as
+    KILLED; SIGKILL leaves nothing half-written; the next run completes."""
     project = shutil.copytree(smoke_project, tmp_path / "project")
     before = {p: p.read_bytes() for p in (project / "data" / "smoke").rglob("*") if p.is_file()}
     code, output = _interrupt(project, signal.SIGINT)
@@ -88,8 +88,7 @@ def test_ctrl_c_then_sigkill_lose_nothing_and_the_next_run_completes(smoke_proje
     (line,) = [line for line in output.splitlines() if line.startswith("Interrupted")]
     assert line.startswith("Interrupted (SIGINT): the run stopped; the trainings that were "
                            "running saved nothing") and "Traceback" not in output
-    stopped = [int(epoch) for epoch in re.findall(r"stopped at epoch (\d+)/100", output)]
-    assert stopped and max(stopped) < 50, output[-3000:]  # far before the 100th
+    assert re.search(r"stopped at epoch \d+/100", output), output[-3000:]
     (parent, children), _ = tracked_runs(project_store(project))
     assert parent.info.status == "KILLED"
     assert {child.info.status for child in children.values()} == {"KILLED"}

@@ -1,6 +1,6 @@
-"""The checks of the parameters that need Keras, before any node runs (``hooks``): layer
-classes and arguments, optimizer and loss names (grid values included), and whether each
-variant's model fits the data and the loss. Every problem at once, each naming the
+"""Whether the parameters can be trained, as Keras sees it, before any node runs (the input
+check, ``hooks``): layer classes and arguments, optimizer and loss names (grid values
+included), and whether each variant's model fits the data and the loss. Every problem at once, each naming the
 parameter's path and value; types and ranges are checked in ``parameters``."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from bn_compare.parameters import ProjectParameters
-from bn_compare.pipelines.training.model_spec import VariantSpecError, build_sequential
+from .model_spec import VariantSpecError, build_sequential
 from bn_compare.tf_runtime import keras, select_device
 
 
@@ -23,9 +23,10 @@ def _names(params: ProjectParameters, key: str) -> list[tuple[str, Any]]:
     return values
 
 
-def check_keras_names(params: ProjectParameters) -> list[str]:
-    keras_module = keras()
-    problems = []
+def keras_problems(params: ProjectParameters) -> list[str]:
+    """Every problem Keras finds in the (otherwise valid) parameters, after choosing the
+    device (``training.device``): the names it does not know, then each variant's model."""
+    problems, keras_module = select_device(params.training.device), keras()
     for key, getter in (("optimizer", keras_module.optimizers.get),
                         ("loss", keras_module.losses.get)):
         for path, value in _names(params, key):
@@ -33,12 +34,6 @@ def check_keras_names(params: ProjectParameters) -> list[str]:
                 getter(value)
             except (ValueError, TypeError):
                 problems.append(f"{path}: {value!r} is not a Keras {key} name")
-    return problems
-
-
-def check_variants(params: ProjectParameters) -> list[str]:
-    """Each variant builds on the data's image shape, and fits the data and the loss."""
-    problems = []
     for name, variant in params.variants.items():
         try:
             model = build_sequential(variant.layers, params.data.image_shape, name=name,
@@ -46,16 +41,15 @@ def check_variants(params: ProjectParameters) -> list[str]:
         except VariantSpecError as error:
             problems.append(str(error))
             continue
-        problems += check_fit(name, model, params)
+        problems += _fit_problems(name, model, params)
     return problems
 
 
-def check_fit(name: str, model: Any, params: ProjectParameters) -> list[str]:
+def _fit_problems(name: str, model: Any, params: ProjectParameters) -> list[str]:
     """The model gives one value per class, and every loss of the run can compare its
     outputs with the labels (class indices); losses that expect probabilities get them."""
-    classes = len(params.data.class_names)
-    last = len(params.variants[name].layers) - 1
-    layer = f"variants.{name}.layers[{last}] ({params.variants[name].layers[last]['class_name']})"
+    classes, layers = len(params.data.class_names), params.variants[name].layers
+    layer = f"variants.{name}.layers[{len(layers) - 1}] ({layers[-1]['class_name']})"
     shape = model.output_shape
     if isinstance(shape, list) or len(shape) != 2 or shape[-1] != classes:  # noqa: PLR2004
         return [f"{layer}: the model outputs {_shape(shape)}, the data has {classes} classes "
@@ -66,13 +60,12 @@ def check_fit(name: str, model: Any, params: ProjectParameters) -> list[str]:
     labels = np.arange(len(sample)) % classes
     probabilities = bool((outputs >= 0).all() and np.allclose(outputs.sum(axis=1), 1,
                                                                 atol=1e-3))
-    keras_module = keras()
     problems = []
-    for path, loss in dict.fromkeys(_names(params, "loss")):
+    for path, loss in _names(params, "loss"):
         try:
-            function = keras_module.losses.get(loss)
+            function = keras().losses.get(loss)
         except (ValueError, TypeError):
-            continue  # named by check_keras_names
+            continue  # named by keras_problems
         try:
             value = np.asarray(function(labels, outputs))
         except Exception as error:  # Keras raises ValueError, InvalidArgumentError, ...
@@ -82,10 +75,9 @@ def check_fit(name: str, model: Any, params: ProjectParameters) -> list[str]:
             continue
         if ("crossentropy" in str(loss) and not getattr(function, "from_logits", False)
                 and not probabilities):
-            problems.append(f"{layer}: variant {name} outputs scores that are not "
-                            f"probabilities (they do not sum to 1), but {path} {loss!r} "
-                            f"expects probabilities: add activation: softmax to the last "
-                            f"layer")
+            problems.append(f"{layer}: variant {name} outputs scores that are not probabilities "
+                            f"(they do not sum to 1), but {path} {loss!r} expects "
+                            f"probabilities: add activation: softmax to the last layer")
         elif not np.isfinite(value).all():
             problems.append(f"{path}: {loss!r} gives no finite value for variant {name}")
     return problems
@@ -93,10 +85,3 @@ def check_fit(name: str, model: Any, params: ProjectParameters) -> list[str]:
 
 def _shape(shape: Any) -> str:
     return str(tuple(shape)) if not isinstance(shape, list) else f"{len(shape)} outputs"
-
-
-def keras_problems(params: ProjectParameters) -> list[str]:
-    """Every problem Keras finds in the (otherwise valid) parameters, after choosing the
-    device (``training.device``)."""
-    return (select_device(params.training.device) + check_keras_names(params)
-            + check_variants(params))
