@@ -101,6 +101,17 @@ def test_a_grid_is_confirmed_per_variant_with_fresh_seeds(base_parameters):
     assert [run.namespace for run in per.confirmations][:2] == [
         "confirm__batch_size_32.baseline.seed_1000", "confirm__batch_size_128.baseline.seed_1000"]
     assert per.confirmations[1].point.overrides == {"batch_size": 128}
+    # confirm.cross (the default): every variant again at the best variant's best
+    assert [run.namespace for run in matrix.cross_confirmations][:2] == [
+        "cross.baseline.seed_1000", "cross.baseline.seed_1001"]
+    assert len(matrix.cross_confirmations) == len(matrix.confirmations)
+    assert matrix.cross_confirmations[0].description == (
+        "baseline at the best variant's best, seed 1000")
+    assert [run.namespace for run in per.cross_confirmations][1] == (
+        "cross__batch_size_128.baseline.seed_1000")
+    assert RunMatrix(ProjectParameters.checked({
+        **base_parameters, "grid": grid,
+        "confirm": {"seeds": [1000], "cross": False}})).cross_confirmations == ()
     # none without a grid of several points, nor with confirm.seeds: []
     assert _matrix(base_parameters, learning_rate=[0.1]).confirmations == ()
     assert RunMatrix(ProjectParameters.checked({

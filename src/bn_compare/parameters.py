@@ -158,10 +158,13 @@ class GridParams(Section):
 class ConfirmParams(Section):
     """A grid's confirmation: each variant retrained at its best setting (chosen on the
     grid's validation accuracy) with fresh seeds, whose runs alone give the verdict at the
-    best settings. ``seeds: []`` turns it off; ``per``: grid keys with a best per value."""
+    best settings. ``seeds: []`` turns it off; ``per``: grid keys with a best per value;
+    ``cross``: every variant also at the best variant's best setting, with the same seeds
+    (as many trainings again: a comparison at one setting beside the one at each best)."""
 
     seeds: Annotated[tuple[Seed, ...], AfterValidator(_each_once)] = tuple(range(1000, 1010))
     per: Annotated[tuple[Literal[GRIDDABLE_KEYS], ...], AfterValidator(_each_once)] = ()
+    cross: StrictBool = True
 
 
 class DiagnosticsParams(Section):

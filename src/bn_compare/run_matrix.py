@@ -2,7 +2,8 @@
 grid point x seed, each with the training settings it uses, and their namespaces
 ``<variant>.seed_<seed>`` (``baseline.seed_42``), or with a grid of several points
 ``<variant>.<point>.seed_<seed>`` (``grid.GridPoint.name``); a grid's confirmations are
-``confirm.<variant>.seed_<seed>`` (``confirm__<per values>`` with ``confirm.per``)."""
+``confirm.<variant>.seed_<seed>`` (``confirm__<per values>`` with ``confirm.per``), and
+with ``confirm.cross`` ``cross.<variant>.seed_<seed>`` at the best variant's best."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ class Run:
     point: GridPoint = GridPoint()
     point_name: str = ""  # empty when the matrix has a single point
     confirms: bool = False
+    cross: bool = False  # a confirmation at the best variant's best setting, not its own
 
     @property
     def namespace(self) -> str:
@@ -43,7 +45,8 @@ class Run:
     def description(self) -> str:
         """``baseline (learning_rate=0.1) seed 42`` for logs."""
         where = f" ({self.point.label})" if self.point_name and not self.confirms else ""
-        best = f"at its best{f' for {self.point.label}' if self.point.settings else ''}, "
+        whose = "the best variant's best" if self.cross else "its best"
+        best = f"at {whose}{f' for {self.point.label}' if self.point.settings else ''}, "
         return f"{self.variant}{where} {best if self.confirms else ''}seed {self.seed}"
 
 
@@ -63,11 +66,21 @@ class RunMatrix:
     @cached_property
     def confirmations(self) -> tuple[Run, ...]:
         """A grid's best settings retrained: per variant, ``confirm.per`` group and seed."""
+        return self._confirming("confirm")
+
+    @cached_property
+    def cross_confirmations(self) -> tuple[Run, ...]:
+        """With ``confirm.cross``: every variant at the best variant's best setting (per
+        ``confirm.per`` group), with the confirmation's seeds."""
+        return self._confirming("cross") if self.parameters.confirm.cross else ()
+
+    def _confirming(self, kind: str) -> tuple[Run, ...]:
         groups = dict.fromkeys(GridPoint.of({key: point.overrides[key] for key in self.confirm_per})
                                for point in self.points)
         return tuple(
             Run(variant, seed, self.parameters.training.model_copy(update=group.overrides),
-                group, "__".join(filter(None, ("confirm", group.name))), confirms=True)
+                group, "__".join(filter(None, (kind, group.name))), confirms=True,
+                cross=kind == "cross")
             for variant in self.variants for group in groups
             for seed in self.parameters.confirm.seeds) if self.is_sweep else ()
 
@@ -101,7 +114,7 @@ class RunMatrix:
 
     @property
     def trainings(self) -> tuple[Run, ...]:
-        return self.runs + self.confirmations
+        return self.runs + self.confirmations + self.cross_confirmations
 
     @property
     def is_sweep(self) -> bool:

@@ -13,7 +13,6 @@ from tests.conftest import (
     SEED,
     SUMMARY,
     VARIANTS,
-    metric_histories,
     project_store,
     run_in_process,
     smoke_catalog,
@@ -112,6 +111,8 @@ def test_the_base_run_gives_the_numbers_of_the_code_before_the_grid(smoke_projec
 
 
 def test_the_run_is_tracked_in_the_projects_mlflow_store(smoke_project):
+    """The project's own store, the runner's tag and the saved files as artifacts (what
+    each training logs: tests/test_tracking.py, in memory)."""
     from mlflow import MlflowClient
 
     store = project_store(smoke_project)
@@ -120,17 +121,12 @@ def test_the_run_is_tracked_in_the_projects_mlflow_store(smoke_project):
     assert parent.data.tags["kedro.env"] == "smoke"
     assert parent.data.tags["kedro.runner"] == "bn_compare.runner.ThreadRunner"
     assert sorted(children) == [f"{v}.seed_{SEED}" for v in VARIANTS]
-    table = smoke_catalog(smoke_project).load("comparison_table").set_index("variant")
     client = MlflowClient(store)
 
     def artifacts(run, folder):
         return {a.path for a in client.list_artifacts(run.info.run_id, folder)}
 
-    for namespace, child in children.items():
-        histories = metric_histories(store, child)
-        assert all(len(values) == 2 for values in histories.values())  # 2 epochs
-        assert child.data.metrics["test_accuracy"] == pytest.approx(
-            table.loc[namespace.split(".")[0], "test_accuracy"])
+    for child in children.values():
         assert artifacts(child, "tables") == {"tables/history.csv", "tables/parameters.csv",
                                               "tables/diagnostics.csv"}
         assert artifacts(child, "plots") == {"plots/confusion_matrix.png"}

@@ -30,6 +30,7 @@ SEEDS = [42]
 POINTS = ["learning_rate_0p05", "learning_rate_1000"]
 NAMESPACES = [f"{v}.{p}.seed_{s}" for v in VARIANTS for p in POINTS for s in SEEDS]
 CONFIRMATIONS = [f"confirm.{v}.seed_1000" for v in VARIANTS]
+CROSS = [f"cross.{v}.seed_1000" for v in VARIANTS]  # each at the best variant's best
 
 
 def _grid_env(project, grid=GRID):
@@ -66,16 +67,20 @@ def grid_project(tmp_path_factory):
 
 def test_every_variant_is_trained_at_every_point_with_every_seed(grid_project):
     project, records = grid_project
-    assert _trained(records) == sorted(NAMESPACES + CONFIRMATIONS)
+    assert _trained(records) == sorted(NAMESPACES + CONFIRMATIONS + CROSS)
     catalog = smoke_catalog(project)
-    for namespace in NAMESPACES + CONFIRMATIONS:
+    for namespace in NAMESPACES + CONFIRMATIONS + CROSS:
         assert catalog.exists(f"{namespace}.model"), namespace
     table = catalog.load("comparison_table")
     assert list(table.columns[:3]) == ["variant", "learning_rate", "seed"]
     assert len(table) == 6
     assert (project / "data/smoke/06_models/baseline/learning_rate_0p05.seed_42/model.keras"
             ).is_dir()
-    assert any(r.getMessage().startswith("9/9 trainings done") for r in records)
+    assert any(r.getMessage().startswith("12/12 trainings done") for r in records)
+    cross = catalog.load("cross_confirmation_table")
+    assert cross[["variant", "learning_rate"]].values.tolist() == [[v, 0.05] for v in VARIANTS]
+    assert cross["at_best_of"].nunique() == 1 and cross["at_best_of"].iloc[0] in VARIANTS
+    assert len(catalog.load("same_setting_differences")) == 3
     confirmation = catalog.load("confirmation_table")
     assert confirmation[["variant", "learning_rate", "seed"]].values.tolist() == [
         [variant, 0.05, 1000] for variant in VARIANTS]
@@ -116,8 +121,8 @@ def test_every_training_of_the_grid_is_a_child_run_with_its_grid_value(grid_proj
 
     project, _ = grid_project
     (parent, children), = tracked_runs(project_store(project))
-    assert sorted(children) == sorted(NAMESPACES + CONFIRMATIONS)
-    for namespace in CONFIRMATIONS:  # tagged, their setting logged once chosen
+    assert sorted(children) == sorted(NAMESPACES + CONFIRMATIONS + CROSS)
+    for namespace in CONFIRMATIONS + CROSS:  # tagged, their setting logged once chosen
         confirmation = children.pop(namespace)
         assert confirmation.data.tags["confirm"] == "true"
         assert confirmation.data.params["grid.learning_rate"] == "0.05"

@@ -188,7 +188,8 @@ def test_a_grid_of_blocks_with_an_absurd_learning_rate_reports_the_divergence(
 
 def test_a_grid_is_confirmed_on_fresh_seeds_at_each_variants_best_setting(base_parameters):
     """The grid's seed chooses each variant's best learning rate; two fresh seeds are
-    trained there, and the differences at the best settings are theirs alone."""
+    trained there, and the differences at the best settings are theirs alone; both are
+    also trained at the best variant's best, and compared there."""
     catalog = run_in_memory(base_parameters, variants=["baseline", "bn_after_activation"],
                             training={"epochs": 2}, grid={"learning_rate": [0.05, 0.005]},
                             confirm={"seeds": [1000, 1001]})
@@ -206,6 +207,12 @@ def test_a_grid_is_confirmed_on_fresh_seeds_at_each_variants_best_setting(base_p
     assert set(grid_runs["seed"]) == {42}  # the confirmations stay out of the grid's tables
     assert catalog.load("verdict")["answers"][0]["differences"][0]["n"] == 2
     assert "with 2 fresh seeds (1000, 1001)" in catalog.load("report")
+    # confirm.cross: both again at the best variant's best, compared there by seed
+    cross = catalog.load("cross_confirmation_table")
+    winner = cross["at_best_of"].iloc[0]
+    assert (cross["learning_rate"] == best[winner]).all() and len(cross) == 4
+    (same,) = catalog.load("same_setting_differences").to_dict("records")
+    assert (same["learning_rate"], same["n"]) == (best[winner], 2)
 
 
 def test_threads_give_the_numbers_of_one_node_at_a_time(base_parameters, two_seeds):

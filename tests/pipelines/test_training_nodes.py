@@ -164,6 +164,10 @@ def test_a_confirmation_takes_its_variants_best_setting_as_data():
     setting = choose_setting(best, variant="bn", points=points, per={"batch_size": 128})
     assert setting == {"learning_rate": 0.4, "batch_size": 128}
     assert type(setting["batch_size"]) is int  # as the grid declares it, not 128.0
+    # confirm.cross: the best of the variant whose best is best (NaN: none)
+    best["final_val_accuracy_mean"] = [0.80, 0.85, float("nan")]
+    assert choose_setting(best, variant=None, points=points, per={}) == {
+        "learning_rate": 0.4, "batch_size": 128}
     with pytest.raises(ValueError, match="plain: no best setting to confirm: every run of "
                                          "the grid there diverged"):
         choose_setting(best, variant="plain", points=points, per={})

@@ -13,6 +13,7 @@ from bn_compare.pipelines.variant_template import bind
 from bn_compare.run_matrix import RunMatrix
 
 from .content import FIGURES, GRID_FIGURE, WHY_FIGURES, build_report_content
+from .cross import build_cross_table
 from .nodes import (
     build_confirmation_table,
     build_sweep_table,
@@ -78,11 +79,21 @@ def create_pipeline(matrix: RunMatrix) -> Pipeline:
                                for name in ("setting", "summary"))], "confirmation_table",
             runs=[{"variant": run.variant, "seed": run.seed, "namespace": run.namespace}
                   for run in confirmations], per=matrix.confirm_per)] if confirmations else []
+        crossing = [node(build_cross_table, [
+            "best_settings", *(f"{run.namespace}.{name}" for run in matrix.cross_confirmations
+                               for name in ("setting", "summary"))], "cross_confirmation_table",
+            runs=[{"variant": run.variant, "seed": run.seed, "namespace": run.namespace}
+                  for run in matrix.cross_confirmations], per=matrix.confirm_per),
+            # every pair at the one setting each group's runs share, paired by seed
+            node(compute_pairwise_differences, "cross_confirmation_table",
+                 "same_setting_differences", statistics=statistics,
+                 name="compare_at_the_same_setting")] if matrix.cross_confirmations else []
     return Pipeline([
         *common,
         node(build_sweep_table, "variant_statistics", "sweep_table"),
         node(select_best_settings, "sweep_table", "best_settings", per=matrix.confirm_per),
         *confirming,
+        *crossing,
         node(compare_best_settings, [at_best, "best_settings"], "best_setting_differences",
              statistics=statistics, per=matrix.confirm_per),
         node(plot_sweep_curves, "sweep_table", "sweep_curves@figure"),

@@ -59,13 +59,19 @@ def build_model(  # noqa: PLR0913 (a node: datasets, then the run's bound settin
     return model
 
 
-def choose_setting(best_settings: pd.DataFrame, *, variant: str,
+def choose_setting(best_settings: pd.DataFrame, *, variant: str | None,
                    points: list[dict[str, Any]], per: dict[str, Any]) -> dict[str, Any]:
     """The grid point (of ``points``) a confirmation trains at: its variant's best, chosen
-    on the grid's validation accuracy, at the ``per`` values (``confirm.per``) if any."""
-    rows = best_settings[best_settings["variant"] == variant]
+    on the grid's validation accuracy, at the ``per`` values (``confirm.per``) if any;
+    ``variant=None``: the best of the variant whose best is best there (``confirm.cross``)."""
+    rows = best_settings
     for key, value in per.items():
         rows = rows[rows[key] == value]
+    if variant is None:
+        rows = rows.sort_values("final_val_accuracy_mean", ascending=False, kind="stable")[:1]
+        variant = "the best variant"
+    else:
+        rows = rows[rows["variant"] == variant]
     # the point as the grid declares it: a CSV column with NaN holds 128 as 128.0
     best = next((point for point in points if len(rows) and all(
         rows.iloc[0][key] == value for key, value in point.items())), None)

@@ -15,8 +15,9 @@ TRAINING_INPUTS = {"x_train", "y_train", "x_valid", "y_valid"}
 
 
 def run_training(run: Run, matrix: RunMatrix) -> Pipeline:
-    if run.confirms:  # the setting is data: its variant's best, from best_settings
-        chosen = [Node(bind(choose_setting, variant=run.variant, per=run.point.overrides,
+    if run.confirms:  # the setting is data: its variant's (or the best variant's) best
+        chosen = [Node(bind(choose_setting, variant=None if run.cross else run.variant,
+                            per=run.point.overrides,
                             points=[point.overrides for point in matrix.points]),
                        "best_settings", "setting", name="choose_setting")]
         setting, training = {"setting": "setting"}, matrix.settings
