@@ -107,10 +107,11 @@ def measure(command: list[str], cwd: Path, marker: str | None = None) -> dict:
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     lines, marked = [], None
-    for line in process.stdout:
-        lines.append(line)
-        if marked is None and marker and marker in line:
-            marked = time.perf_counter() - start
+    with process.stdout:
+        for line in process.stdout:
+            lines.append(line)
+            if marked is None and marker and marker in line:
+                marked = time.perf_counter() - start
     process.wait()
     wall = time.perf_counter() - start
     done.set()

@@ -213,6 +213,8 @@ def test_a_grid_is_confirmed_on_fresh_seeds_at_each_variants_best_setting(base_p
     assert (cross["learning_rate"] == best[winner]).all() and len(cross) == 4
     (same,) = catalog.load("same_setting_differences").to_dict("records")
     assert (same["learning_rate"], same["n"]) == (best[winner], 2)
+    assert f"The same variants at one setting: each was trained again at the best variant's " \
+           f"best setting ({winner}'s best, learning_rate=" in catalog.load("report")
 
 
 def test_threads_give_the_numbers_of_one_node_at_a_time(base_parameters, two_seeds):

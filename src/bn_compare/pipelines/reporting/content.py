@@ -45,6 +45,8 @@ def build_report_content(  # noqa: PLR0913 (a node: one argument per dataset, th
     sweep_table: pd.DataFrame | None = None, best_settings: pd.DataFrame | None = None,
     best_setting_differences: pd.DataFrame | None = None,
     confirmation_table: pd.DataFrame | None = None,
+    cross_confirmation_table: pd.DataFrame | None = None,
+    same_setting_differences: pd.DataFrame | None = None,
     data: DataParams, training: TrainingParams, statistics: StatisticsParams,
     layers: dict[str, list[dict[str, Any]]], grid_keys: Sequence[str] = (),
 ) -> dict[str, Any]:
@@ -57,6 +59,8 @@ def build_report_content(  # noqa: PLR0913 (a node: one argument per dataset, th
     if grid_keys:
         grid = _grid(sweep_table, best_settings, best_setting_differences, confirmation_table,
                      grid_keys, confidence)
+        grid["same_setting"] = None if same_setting_differences is None else _same_setting(
+            cross_confirmation_table, same_setting_differences, grid_keys, confidence)
     return plain_json({
         "seeds": seeds, "one_seed": len(seeds) < MIN_FOR_SPREAD,
         "confidence": f"{confidence:.0%}",
@@ -228,6 +232,15 @@ def _grid(  # noqa: PLR0913, PLR0917 (the tables across a grid)
         "panels": _table(_panels(sweep_table, grid_keys)),
         "points": _table(pd.DataFrame(points)),
     }
+
+
+def _same_setting(cross: pd.DataFrame, differences: pd.DataFrame, grid_keys: Sequence[str],
+                  confidence: float) -> dict[str, Any]:
+    """Every variant at the best variant's best setting (``confirm.cross``), pair by pair."""
+    settings = cross.drop_duplicates(list(grid_keys))
+    return {"at": "; ".join(f"{row['at_best_of']}'s best, {setting_label(row[list(grid_keys)])}"
+                            for _, row in settings.iterrows()),
+            "table": _table(_differences(differences, confidence, grid_keys))}
 
 
 def _panels(sweep_table: pd.DataFrame, grid_keys: Sequence[str]) -> pd.DataFrame | None:

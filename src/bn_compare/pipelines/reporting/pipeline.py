@@ -43,7 +43,9 @@ def create_pipeline(matrix: RunMatrix) -> Pipeline:
                     name=name or func.__name__)
 
     tables = CONTENT_INPUTS + (GRID_INPUTS if sweep else ()) + (
-        ("confirmation_table",) if matrix.confirmations else ())
+        ("confirmation_table",) if matrix.confirmations else ()) + (
+        ("cross_confirmation_table", "same_setting_differences")
+        if matrix.cross_confirmations else ())
     figures = FIGURES + WHY_FIGURES + ((GRID_FIGURE,) if sweep else ())
     common = [
         node(compute_variant_statistics, ["comparison_table", "learning_curve_table"],
