@@ -17,14 +17,14 @@ def _matrix(base_parameters, seeds=None, **grid):
 
 def test_the_base_parameters_give_one_run_per_variant_named_as_before(params):
     matrix = RunMatrix(params)
-    assert matrix.variants == tuple(SEED_VARIANTS)
+    assert [run.variant for run in matrix.runs] == SEED_VARIANTS
     assert [run.namespace for run in matrix.runs] == [f"{v}.seed_42" for v in SEED_VARIANTS]
     assert not matrix.is_sweep and matrix.grid_keys == ()
 
 
 def test_variants_then_points_then_seeds_in_declaration_order(base_parameters):
     matrix = _matrix(base_parameters, seeds=[7, 3], learning_rate=[0.1, 0.01])
-    assert matrix.seeds == (7, 3)
+    assert [run.seed for run in matrix.runs][:2] == [7, 3]
     assert [run.namespace for run in matrix.runs][:4] == [
         "baseline.learning_rate_0p1.seed_7", "baseline.learning_rate_0p1.seed_3",
         "baseline.learning_rate_0p01.seed_7", "baseline.learning_rate_0p01.seed_3"]

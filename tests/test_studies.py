@@ -6,8 +6,8 @@ import pytest
 
 from bn_compare import settings
 from bn_compare.parameters import ProjectParameters
-from bn_compare.run_matrix import RunMatrix
 from bn_compare.pipelines.training.checks import keras_problems
+from bn_compare.run_matrix import RunMatrix
 from tests.conftest import PROJECT_ROOT
 
 
@@ -18,6 +18,7 @@ from tests.conftest import PROJECT_ROOT
     ("optimizer_sweep", 3, 10, 3, 30),
     ("batch_sweep", 3, 12, 3, 120),  # a best per batch size
     ("normalizers", 7, 3, 3, 70),
+    ("ablation", 12, 2, 5, 0),  # fixed settings: nothing to confirm
 ])
 def test_each_shipped_environment_is_valid_and_as_large_as_it_says(  # noqa: PLR0913
         env, variants, points, seeds, confirmations):
@@ -26,7 +27,7 @@ def test_each_shipped_environment_is_valid_and_as_large_as_it_says(  # noqa: PLR
     parameters = ProjectParameters.checked(loader["parameters"])
     assert keras_problems(parameters) == []
     matrix = RunMatrix(parameters)
-    assert (len(matrix.variants), len(matrix.points), len(matrix.seeds)) == (
+    assert (len(parameters.variants), len(matrix.points), len(parameters.training.seeds)) == (
         variants, points, seeds)
     assert len(matrix.runs) == variants * points * seeds
     assert len(matrix.confirmations) == confirmations

@@ -8,8 +8,8 @@ import pytest
 
 from bn_compare import tf_runtime
 from bn_compare.parameters import ProjectParameters
-from bn_compare.tf_runtime import TensorFlowMissingError, select_device
 from bn_compare.pipelines.training.checks import keras_problems
+from bn_compare.tf_runtime import TensorFlowMissingError, select_device
 
 
 def test_the_shipped_parameters_pass_keras_checks(params):

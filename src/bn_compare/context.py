@@ -14,12 +14,10 @@ from bn_compare.run_matrix import RunMatrix
 
 
 class ProjectContext(KedroContext):
-    """Kedro's context, which validates the run's parameters once (environment and
-    ``--params`` included, every problem at once) before anything else happens. Its
-    ``run_matrix`` is what the pipelines are built from and what the project's hooks receive
-    (``after_context_created``). Kedro builds its pipeline registry without arguments, so
-    the context hands it the pipelines of its own matrix (every entry point creates a
-    context before it reads the pipelines: ``kedro run``, ``kedro viz``, a notebook)."""
+    """Validates the run's parameters once (environment and ``--params`` included, every
+    problem at once); its ``run_matrix`` builds the pipelines and goes to the hooks. Kedro
+    builds its registry without arguments, so the context hands it its pipelines (every
+    entry point creates a context first: ``kedro run``, ``kedro viz``, a notebook)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

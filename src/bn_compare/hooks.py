@@ -1,6 +1,5 @@
 """Project hooks: check the inputs before any node runs, say how far the trainings have
-got, release memory after each node. They take the run's parameters, validated once by
-``context.ProjectContext``, from the context (``after_context_created``)."""
+got, release memory after each node; each reads the context's run matrix."""
 
 from __future__ import annotations
 

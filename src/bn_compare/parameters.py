@@ -123,11 +123,14 @@ class TrainingParams(Section):
 
 
 class StatisticsParams(Section):
-    """The statistics over seeds."""
+    """The statistics over seeds; the bootstraps (over seeds, and test images) draw
+    ``resamples`` resamples from ``bootstrap_seed``."""
 
     confidence: Annotated[Number, Field(lt=1)] = 0.95
     target_val_accuracy: Annotated[Number, Field(le=1)] = 0.85
     equivalence_margin_pp: Annotated[Number, Field(lt=100)] = 0.5
+    resamples: Count = 1000
+    bootstrap_seed: Seed = 0
 
 
 class TrackingParams(Section):
@@ -184,6 +187,33 @@ class DiagnosticsParams(Section):
         return {epochs if c == "last" else c for c in self.checkpoints} & set(range(1, epochs + 1))
 
 
+class AblationParams(Section):
+    """Per variant whose gain is decomposed (``reporting/ablation.py``), orders of the changes
+    from ``baseline`` to it, each ``factor: the variant after that change``."""
+
+    baseline: Name
+    factors: Annotated[dict[Name, Name], Field(min_length=1)]  # factor: as the report says it
+    paths: Annotated[dict[Name, Annotated[tuple[Annotated[dict[Name, Name], Field(
+        min_length=1)], ...], Field(min_length=1)]], Field(min_length=1)]
+
+    def problems(self, variants: Sequence[str]) -> list[str]:
+        """What names no variant, or is no order of the factors ending at its variant."""
+        found = [f"ablation.baseline: names no variant, got {self.baseline!r}"] * (
+            self.baseline not in variants)
+        for variant, paths in self.paths.items():
+            found += [f"ablation.paths.{variant}: names no variant"] * (variant not in variants)
+            found += [f"ablation.paths.{variant}: must list each order of the factors once"] * (
+                len(set(map(tuple, paths))) < len(paths))
+            for i, path in enumerate(paths):
+                where, last = f"ablation.paths.{variant}[{i}]", list(path.values())[-1]
+                found += [f"{where}: must change each factor once ({', '.join(self.factors)}), "
+                          f"got {', '.join(path)}"] * (sorted(path) != sorted(self.factors))
+                found += [f"{where}.{factor}: names no variant, got {step!r}"
+                          for factor, step in path.items() if step not in variants]
+                found += [f"{where}: must end at {variant}, got {last!r}"] * (last != variant)
+        return found
+
+
 class ProjectParameters(Section):
     """Every parameter of the project (``conf/*/parameters*.yml`` merged)."""
 
@@ -199,6 +229,7 @@ class ProjectParameters(Section):
     confirm: ConfirmParams = ConfirmParams()
     diagnostics: DiagnosticsParams = DiagnosticsParams()
     tracking: TrackingParams = TrackingParams()
+    ablation: AblationParams | None = None
 
     @model_validator(mode="after")
     def _confirmation_fits_the_grid(self) -> ProjectParameters:
@@ -210,6 +241,8 @@ class ProjectParameters(Section):
         if unknown := [key for key in self.confirm.per if key not in keys]:
             raise ValueError(f"confirm.per: must name keys of the grid "
                              f"({', '.join(keys) or 'no grid'}), got {', '.join(unknown)}")
+        if self.ablation and (problems := self.ablation.problems(list(self.variants))):
+            raise ValueError("; ".join(problems))
         return self
 
     @classmethod

@@ -61,7 +61,8 @@ class RunMatrix:
     def runs(self) -> tuple[Run, ...]:  # the grid's
         return tuple(Run(variant, seed, self.settings[point.name], point,
                          point.name if self.is_sweep else "")
-                     for variant in self.variants for point in self.points for seed in self.seeds)
+                     for variant in self.parameters.variants for point in self.points
+                     for seed in self.parameters.training.seeds)
 
     @cached_property
     def confirmations(self) -> tuple[Run, ...]:
@@ -81,7 +82,7 @@ class RunMatrix:
             Run(variant, seed, self.parameters.training.model_copy(update=group.overrides),
                 group, "__".join(filter(None, (kind, group.name))), confirms=True,
                 cross=kind == "cross")
-            for variant in self.variants for group in groups
+            for variant in self.parameters.variants for group in groups
             for seed in self.parameters.confirm.seeds) if self.is_sweep else ()
 
     @cached_property
@@ -95,14 +96,6 @@ class RunMatrix:
         checked with the same types as ``training``'s)."""
         base = self.parameters.training
         return {point.name: base.model_copy(update=point.overrides) for point in self.points}
-
-    @property
-    def variants(self) -> tuple[str, ...]:
-        return tuple(self.parameters.variants)
-
-    @property
-    def seeds(self) -> tuple[int, ...]:
-        return self.parameters.training.seeds
 
     @property
     def grid_keys(self) -> tuple[str, ...]:

@@ -20,8 +20,7 @@ logger = logging.getLogger(__name__)
 
 
 class _CancellingPool(ThreadPoolExecutor):
-    """Left on an error (a signal included): the nodes not started are cancelled, the
-    running ones waited for (a stop signal has asked trainings to stop: ``interruption``)."""
+    """Left on an error (a signal too: ``interruption``), cancels the nodes not started."""
 
     def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> bool:
         self.shutdown(wait=True, cancel_futures=exc_type is not None)
@@ -29,9 +28,8 @@ class _CancellingPool(ThreadPoolExecutor):
 
 
 class ThreadRunner(KedroThreadRunner):
-    """Kedro's ``ThreadRunner`` that starts no node after an error, with one node more than
-    cores by default: the last training never runs alone beside an idle core (``compare``
-    7% faster on 2 cores, ~250 MB more at its peak; docs/measurements.md)."""
+    """Kedro's ``ThreadRunner``, starting no node after an error, one node more than cores by
+    default: no training runs alone beside an idle core (docs/measurements.md)."""
 
     def __init__(self, max_workers: int | None = None, is_async: bool = False):
         super().__init__(max_workers=max_workers or (os.cpu_count() or 1) + 1,
@@ -60,9 +58,8 @@ class DaskRunner(AbstractRunner):
         if self._client_args:
             logger.info("Dask: connecting to %s", self._client_args)
             return Client(**self._client_args)
-        workers = os.cpu_count() or 1
-        logger.info("Dask: starting a LocalCluster of %d worker processes", workers)
-        return Client(n_workers=workers, threads_per_worker=1, processes=True,
+        logger.info("Dask: starting a LocalCluster of %d worker processes", os.cpu_count() or 1)
+        return Client(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True,
                       dashboard_address=None)  # its own LocalCluster, closed with it
 
     @staticmethod

@@ -1,10 +1,8 @@
-"""TensorFlow, set up in one place: ``keras()`` sets the process up the first time
-anything asks for Keras (a node, a model dataset, the parameter check, a Dask worker),
-before TensorFlow runs an op: its C++ chatter off, oneDNN on (a BN step ~20% faster on
-one core, docs/measurements.md; ``TF_ENABLE_ONEDNN_OPTS=0`` to compare), one thread per op
-(runners train side by side), its module objects exempt from garbage collection (Python's
-collections stay cheap). Nodes sharing a process touch Keras' global state (seeds, layer
-creation, model files) under ``KERAS_STATE_LOCK``. ``select_device``: ``training.device``."""
+"""TensorFlow, set up in one place: ``keras()`` sets the process up the first time anything
+asks for Keras, before TensorFlow runs an op: its C++ chatter off, oneDNN on (a BN step ~20%
+faster on one core, docs/measurements.md), one thread per op (runners train side by side),
+its module objects exempt from garbage collection. Nodes sharing a process touch Keras'
+global state (seeds, layers, model files) under ``KERAS_STATE_LOCK``."""
 
 from __future__ import annotations
 

@@ -154,7 +154,8 @@ def test_statistics_and_report_cover_every_variant(two_seeds):
     test = statistics[statistics["metric"] == "test_accuracy"].iloc[0]
     assert test["n"] == 2 and test["ci_low"] < test["mean"] < test["ci_high"]
     pairwise = two_seeds.load("pairwise_differences")
-    assert pairwise["n"].tolist() == [2, 2, 2] and pairwise["p_value"].between(0, 1).all()
+    assert pairwise["n"].tolist() == [2, 2, 2]  # two seeds: no interval, and it says so
+    assert set(pairwise["finding"]) == {"no interval (fewer than 3 distinct values)"}
     report = two_seeds.load("report")
     assert "2 seeds per variant" in report and "300 training, 100 validation" in report
 
@@ -213,8 +214,8 @@ def test_a_grid_is_confirmed_on_fresh_seeds_at_each_variants_best_setting(base_p
     assert (cross["learning_rate"] == best[winner]).all() and len(cross) == 4
     (same,) = catalog.load("same_setting_differences").to_dict("records")
     assert (same["learning_rate"], same["n"]) == (best[winner], 2)
-    assert f"The same variants at one setting: each was trained again at the best variant's " \
-           f"best setting ({winner}'s best, learning_rate=" in catalog.load("report")
+    assert (f"The same variants at one setting: each was trained again at the best variant's "
+            f"best setting ({winner}&#39;s best, learning_rate=") in catalog.load("report")
 
 
 def test_threads_give_the_numbers_of_one_node_at_a_time(base_parameters, two_seeds):

@@ -24,7 +24,12 @@ from bn_compare.pipelines.reporting.plots import (
 )
 from bn_compare.pipelines.reporting.report import write_report
 from bn_compare.pipelines.reporting.verdict import verdict, write_verdict
-from bn_compare.pipelines.statistics import mean_interval, normalizations, paired_difference
+from bn_compare.pipelines.statistics import (
+    NO_INTERVAL,
+    mean_interval,
+    normalizations,
+    paired_difference,
+)
 
 STATISTICS = StatisticsParams(confidence=0.95, target_val_accuracy=0.85)
 SEEDS = [1, 2, 3, 4, 5]
@@ -87,10 +92,13 @@ def test_one_value_has_no_spread_and_no_test():
         assert math.isnan(result[key]), key
 
 
-def test_identical_differences_are_certain():
-    result = paired_difference([2, 3, 4], [1, 2, 3], 0.95)
-    assert (result["ci_low"], result["ci_high"], result["p_value"]) == (1, 1, 0.0)
-    assert paired_difference([1, 2], [1, 2], 0.95)["p_value"] == 1.0
+def test_identical_differences_have_no_interval_and_no_finding():
+    """Zero spread is no certainty (more cases: tests/pipelines/test_statistics.py)."""
+    result = paired_difference([2, 3, 4], [1, 2, 3], 0.95, 2.0)
+    assert (result["mean"], result["sd"], result["distinct"]) == (1, 0, 1)
+    for key in ("ci_low", "ci_high", "t_statistic", "p_value", "equivalence_p"):
+        assert math.isnan(result[key]), key
+    assert result["finding"] == NO_INTERVAL == "no interval (fewer than 3 distinct values)"
 
 
 # Differences 0.1, 0.3, 0.2, 0.4, 0.0 pp, by hand: mean 0.2 pp, sd sqrt(0.025) pp, standard
@@ -115,10 +123,11 @@ def test_equivalence_two_one_sided_tests_known_answer():
     (BASELINE, BN, 0.005, "worse"),
     (OTHER, BASELINE, 0.005, "not conclusive"),  # mean 0, 90% interval -/+ 0.754 pp
     (OTHER, BASELINE, 0.01, "equivalent"),       # ... inside ±1 pp
-    ([0.8], [0.7], 0.005, "not conclusive"),     # one seed
-    ([2, 3, 4], [1, 2, 3], 2.0, "equivalent"),   # every pair 1 apart, inside ±2
+    ([0.8], [0.7], 0.005, NO_INTERVAL),          # one seed
+    ([2, 3, 4], [1, 2, 3], 2.0, NO_INTERVAL),    # every pair 1 apart: no spread
+    ([2, 3.1, 4.2], [1, 2, 3], 2.0, "equivalent"),  # 1, 1.1, 1.2: 90% CI 1.1 -/+ 0.17
 ])
-def test_every_difference_is_one_of_four_findings(first, second, margin, finding):
+def test_every_difference_is_one_of_five_findings(first, second, margin, finding):
     assert paired_difference(first, second, 0.95, margin)["finding"] == finding
 
 
@@ -187,32 +196,46 @@ def test_verdict_says_what_is_conclusive_and_what_is_not():
     said, _, _ = _verdict_of(baseline=BASELINE, bn_after=BN, bn_before=OTHER)
     answers, details = _texts(said["answers"]), _texts(said["comparisons"])
     assert answers[0].startswith("Does BatchNormalization help? Not conclusively: 1 of 2")
-    # bn_after - bn_before = 0, 3, 2.5, 4.5, 5 pp: mean 3, sd sqrt(3.875)
-    assert answers[1] == ("Where should it go? Best placement: bn_after, beyond the "
-                          "seed-to-seed noise: +3.00 pp over bn_before (CI +0.56 to +5.44).")
+    # bn_after - bn_before = 0, 3, 2.5, 4.5, 5 pp: mean 3, sd sqrt(3.875), p = 0.0271; its
+    # 95% interval excludes zero, but Holm's correction over the 3 pairs doubles its p (the
+    # second smallest of three: 0.0132 x 3, then 0.0271 x 2 = 0.054)
+    assert answers[1] == ("Where should it go? Best placement: not conclusive. bn_after ranks "
+                          "first on the paired differences, but its lead is not beyond the "
+                          "seed-to-seed noise after Holm's correction: +3.00 pp over "
+                          "bn_before (CI +0.56 to +5.44, Holm p = 0.054).")
     assert details[0].startswith("bn_after vs baseline: +3.00 pp test accuracy (95% CI +1.04")
-    assert details[0].endswith("paired t-test p = 0.013, 5 seeds): better.")
+    assert details[0].endswith("paired t-test p = 0.013, 0.04 after Holm's correction for 3 "
+                               "comparisons, 5 seeds): better.")
     assert details[1].endswith("not conclusive: the interval includes zero, and a difference "
                                "of ±0.5 pp is not ruled out.")
+    assert details[2].endswith("p = 0.027, 0.054 after Holm's correction for 3 comparisons, 5 "
+                               "seeds): not conclusive: the interval excludes zero, but not "
+                               "after Holm's correction for 3 comparisons, and a difference of "
+                               "±0.5 pp is not ruled out.")
 
 
-def test_two_placements_within_the_margin_are_a_toss_up_said_as_equivalent():
+def test_two_placements_equivalent_with_a_detectable_difference_say_both():
     bn_before = [b - d for b, d in zip(BN, SMALL_DIFFERENCES, strict=True)]
     said, pairwise, means = _verdict_of(baseline=BASELINE, bn_after=BN, bn_before=bn_before)
     answers, details = _texts(said["answers"]), _texts(said["comparisons"])
     assert answers[0].startswith("Does BatchNormalization help? Yes. Every variant with")
-    assert answers[1] == ("Where should it go? Best placement: a toss-up between bn_after and "
-                          "bn_before: equivalent within ±0.5 pp (+0.20 pp over bn_before "
-                          "(CI +0.00 to +0.40)).")
+    # p = 0.047 is the largest of the three, so Holm leaves it: the difference is
+    # detectable, and its 90% interval lies inside ±0.5 pp (TOST p 0.0066 x 3 = 0.020)
+    assert answers[1] == ("Where should it go? Best placement: bn_after or bn_before, "
+                          "equivalent within ±0.5 pp; a small difference of +0.20 pp over "
+                          "bn_before (CI +0.00 to +0.40) is detectable.")
     assert details[2] == ("bn_before vs bn_after: -0.20 pp test accuracy (95% CI -0.40 to -0.00 "
-                          "pp, paired t-test p = 0.047, 5 seeds): equivalent within ±0.5 pp "
-                          "(90% CI -0.35 to -0.05 pp).")
+                          "pp, paired t-test p = 0.047, 0.047 after Holm's correction for 3 "
+                          "comparisons, 5 seeds): equivalent within ±0.5 pp; a small "
+                          "difference of -0.20 pp is detectable (90% CI -0.35 to -0.05 pp).")
+    assert not any("toss-up" in text for text in answers + details)
     placements = {v: m for v, m in means.items() if v != "baseline"}
     no_bn_effect = verdict(_per_variant(placements), pairwise[pairwise["versus"] != "baseline"],
                            {"bn_after": (), "bn_before": BN_LAYER})
     assert no_bn_effect["answers"][0]["text"] == (
         "Does BatchNormalization help? No difference that matters: every variant with "
-        "BatchNormalization is equivalent within ±0.5 pp of every variant without it.")
+        "BatchNormalization is equivalent within ±0.5 pp of every variant without it; a "
+        "small difference is detectable in 1 of 1 comparisons (see below).")
 
 
 def test_with_layer_normalization_the_question_is_normalization_and_which_kind():
@@ -227,7 +250,8 @@ def test_with_layer_normalization_the_question_is_normalization_and_which_kind()
     helps = said["answers"][0]
     assert {(d["first"], d["second"]) for d in helps["differences"]} == {
         ("bn_after", "baseline"), ("layer_norm", "baseline"), ("bn_before", "baseline")}
-    assert helps["text"].startswith("Does normalization help? Not conclusively: 2 of 3")
+    # +3 pp (p = 0.013) twice, but six pairs at one point: Holm's p for each is 0.066
+    assert helps["text"].startswith("Does normalization help? Not conclusively: no comparison")
 
 
 def test_verdict_with_one_seed_gives_no_evidence():
@@ -433,7 +457,8 @@ def test_verdict_counts_diverged_runs_as_instability_not_as_accuracy():
         "Does BatchNormalization help? cannot be said from the accuracies: fewer than two "
         "seeds trained on both sides without diverging. Stability: every run with "
         "BatchNormalization trained, while runs without it diverged (baseline 2 of 3).")
-    assert "(too few runs for an interval)" in answers[1]
+    assert answers[1].startswith("Best variant: no evidence: no comparison has an interval")
+    assert "+5.00 pp over baseline (no interval)" in answers[1]
     assert details[-1] == "baseline: 2 of 3 runs diverged and are left out of its figures."
     assert said["answers"][0]["diverged"] == {"bn": {"diverged": 0, "runs": 3},
                                               "baseline": {"diverged": 2, "runs": 3}}

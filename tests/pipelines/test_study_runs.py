@@ -14,7 +14,8 @@ from bn_compare import settings
 from tests.conftest import PROJECT_ROOT
 from tests.pipelines.test_pipeline_in_memory import run_in_memory
 
-FINDINGS = {"equivalent", "better", "worse", "not conclusive"}
+FINDINGS = {"equivalent", "better", "worse", "not conclusive",
+            "no interval (fewer than 3 distinct values)"}
 STUDIES = {  # study: (grid runs, confirmation runs, best-setting pairs, the first answer's start)
     "lr_sweep": (3 * 2, 3, 3, "At each variant's best setting: Does BatchNormalization help?"),
     "optimizer_sweep": (3 * 2, 3, 3, "At each variant's best setting: Does BatchNormalization"),
@@ -27,17 +28,22 @@ SECTIONS = ["<h3>At each variant's best setting</h3>", "Confirmation: each varia
             "<h3>Stability: which settings each variant tolerates</h3>"]
 
 
-def run_study(study: str) -> None:
-    grid_runs, confirmations, pairs, first_answer = STUDIES[study]
+def smoke_size(study: str, **sections):
+    """The study's parameters at smoke size, run in memory: its catalog afterwards."""
     loader = settings.CONFIG_LOADER_CLASS(conf_source=str(PROJECT_ROOT / "conf"), env=study,
                                           **settings.CONFIG_LOADER_ARGS)
     parameters = loader["parameters"]
     blocks = parameters["grid"] if isinstance(parameters["grid"], list) else [parameters["grid"]]
     grid = [{key: values[:1] if len(blocks) > 1 else [values[0], values[-1]]
              for key, values in block.items()} for block in blocks]
+    return run_in_memory(parameters, **{"grid": grid, "training": {"seeds": [42], "epochs": 1},
+                                        **sections})
 
-    catalog = run_in_memory(parameters, grid=grid, training={"seeds": [42], "epochs": 1},
-                            confirm={"seeds": [1000]})
+
+def run_study(study: str) -> None:
+    grid_runs, confirmations, pairs, first_answer = STUDIES[study]
+    # the cross confirmation here in lr_sweep only: it is the same nodes in every study
+    catalog = smoke_size(study, confirm={"seeds": [1000], "cross": study == "lr_sweep"})
 
     assert len(catalog.load("comparison_table")) == grid_runs
     assert len(catalog.load("confirmation_table")) == confirmations
@@ -49,7 +55,21 @@ def run_study(study: str) -> None:
     positions = [report.find(section) for section in SECTIONS]
     assert -1 not in positions, [s for s, p in zip(SECTIONS, positions, strict=True) if p < 0]
     assert positions == sorted(positions)  # fresh seeds first, then the grid, then stability
-    assert ("Best learning_rate per" in report) == (len(grid[0]) > 1)  # a table per panel
+    columns = list(catalog.load("comparison_table").columns)
+    keys = columns[1:columns.index("seed")]  # the grid's keys, between variant and seed
+    assert ("Best learning_rate per" in report) == (len(keys) > 1)  # a table per panel
+
+
+@pytest.mark.long
+def test_the_ablation_decomposes_each_bn_variants_gain():
+    """Its twelve variants at one learning rate, one seed: each change's effect has a value
+    (no interval from one seed: the intervals are tests/pipelines/test_ablation.py's)."""
+    catalog = smoke_size("ablation", grid={"learning_rate": [0.1]})
+    assert len(catalog.load("comparison_table")) == 12
+    effects = catalog.load("ablation_effects")
+    assert set(effects["variant"]) == {"bn_after_activation", "bn_before_activation"}
+    assert set(effects["factor"]) == {"total", "activation", "input_bn", "hidden_bn"}
+    assert "<h2>How much of the gain is BN</h2>" in catalog.load("report")
 
 
 @pytest.mark.long

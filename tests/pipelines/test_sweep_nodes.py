@@ -52,7 +52,8 @@ def _table():
         + _runs("plain", 1.0, [0.10, 0.10, 0.10], [0.10, 0.10, 0.10], (True, True, True))
         # bn: 1.0 would be best on validation, but one of its runs diverged
         + _runs("bn", 0.01, [0.83, 0.84, 0.85], [0.82, 0.83, 0.84])
-        + _runs("bn", 0.1, [0.86, 0.87, 0.88], [0.87, 0.88, 0.89])
+        # bn - plain at 0.1: 2.5, 3, 3.5 pp (three distinct values: an interval)
+        + _runs("bn", 0.1, [0.86, 0.87, 0.88], [0.865, 0.88, 0.895])
         + _runs("bn", 1.0, [0.95, 0.96, 0.10], [0.95, 0.96, 0.10], (False, False, True)))
 
 
@@ -122,7 +123,13 @@ def test_comparison_at_the_best_settings_is_paired_by_seed(statistics):
     assert (row["variant"], row["variant_setting"], row["versus"], row["versus_setting"]) == (
         "bn", "learning_rate=0.1", "plain", "learning_rate=0.1")
     assert row["n"] == 3 and row["mean_difference"] == pytest.approx(0.03)
-    assert row["ci_low"] == pytest.approx(0.03) and row["p_value"] == 0.0  # same each seed
+    # 2.5, 3, 3.5 pp: sd 0.5 pp, t = 3 / (0.5 / sqrt(3)) = sqrt(108); with 2 degrees of
+    # freedom P(|T| > t) = 1 - t / sqrt(t^2 + 2), and t(0.975, 2) = 4.302653
+    assert row["ci_low"] == pytest.approx(0.03 - 4.302653 * 0.005 / np.sqrt(3), abs=1e-8)
+    assert row["p_value"] == pytest.approx(1 - np.sqrt(108 / 110))
+    # the only pair at the best settings: a family of one, Holm changes nothing
+    assert (row["family"], row["family_size"], row["p_holm"]) == (
+        "best settings", 1, row["p_value"])
 
 
 def test_pairwise_differences_at_every_point_skip_diverged_seeds():
@@ -205,7 +212,7 @@ def test_the_verdict_at_the_best_settings_rests_on_the_confirmation_alone(statis
     """The grid's seeds have bn 3 pp ahead at its best; the fresh seeds have plain ahead."""
     sweep = build_sweep_table(statistics, KEYS)
     best = select_best_settings(sweep, KEYS)
-    confirmation = _confirmation(plain=[0.88, 0.89, 0.90], bn=[0.84, 0.85, 0.86])
+    confirmation = _confirmation(plain=[0.88, 0.89, 0.90], bn=[0.835, 0.85, 0.865])
     said = write_grid_verdict(
         sweep, best, compare_best_settings(confirmation, best, statistics=STATISTICS,
                                            grid_keys=KEYS),

@@ -1,8 +1,10 @@
 """What reporting and diagnostics both read, in a module of neither: intervals of means
 over seeds, paired differences and their finding, tables split by keys or read at a
-setting, and each variant's kinds of normalization (``parameter_accounting``'s
+setting, Holm's correction within a family of differences, the repeated-measures ANOVA of
+an interaction, and each variant's kinds of normalization (``parameter_accounting``'s
 ``normalization`` column, written by training's ``account_parameters``). Fewer than two
-values have no spread: their sd, intervals and p-values are NaN."""
+values have no spread: their sd, intervals and p-values are NaN; a difference with fewer
+than three distinct per-seed values has no interval and no test either."""
 
 from __future__ import annotations
 
@@ -17,6 +19,9 @@ from bn_compare.grid import value_label
 
 NAN = float("nan")
 MIN_FOR_SPREAD = 2  # the fewest values with a standard deviation
+MIN_DISTINCT = 3  # the fewest distinct per-seed differences with an interval and a test
+DISTINCT_DECIMALS = 9  # differences equal to 9 decimals are one value (float rounding)
+NO_INTERVAL = f"no interval (fewer than {MIN_DISTINCT} distinct values)"  # the finding
 
 
 def mean_interval(values: Sequence[float], confidence: float) -> dict[str, float]:
@@ -34,24 +39,43 @@ def mean_interval(values: Sequence[float], confidence: float) -> dict[str, float
             "ci_low": mean - half_width, "ci_high": mean + half_width}
 
 
+def distinct_values(values: Sequence[float]) -> int:
+    """How many different values ``values`` holds (NaN left out), two closer than
+    ``10**-DISTINCT_DECIMALS`` counted as one: accuracies move in steps of 1e-4 (10,000 test
+    images), so two equal differences of them differ by float rounding only."""
+    sample = np.asarray([v for v in values if not math.isnan(v)], dtype=np.float64)
+    return len(np.unique(np.round(sample, DISTINCT_DECIMALS)))
+
+
+def finding_of(mean: float, p_value: float, equivalence_p: float, alpha: float) -> str:
+    """A difference's one word: ``equivalent`` when the equivalence test rejects at
+    ``alpha``, else ``better`` / ``worse`` when the two-sided test does, else ``not
+    conclusive``; ``NO_INTERVAL`` without a p-value (``paired_difference``)."""
+    if math.isnan(p_value):
+        return NO_INTERVAL
+    if equivalence_p < alpha:
+        return "equivalent"
+    if p_value < alpha:
+        return "better" if mean > 0 else "worse"
+    return "not conclusive"
+
+
 def paired_difference(first: Sequence[float], second: Sequence[float],
                       confidence: float, margin: float = NAN) -> dict[str, Any]:
     """``mean_interval`` of ``first - second``, the two-sided paired t-test, and the
     equivalence test within ``±margin`` (TOST: two one-sided t-tests at α = 1 - confidence
-    each, equivalent when the 1 - 2α interval lies inside the margin), in one word:
-    ``equivalent``, else ``better`` / ``worse`` when the interval excludes zero, else ``not
-    conclusive``."""
+    each, equivalent when the 1 - 2α interval lies inside the margin), in one word
+    (``finding_of``): ``equivalent``, else ``better`` / ``worse`` when the interval excludes
+    zero, else ``not conclusive``. With fewer than ``MIN_DISTINCT`` distinct per-seed
+    differences (``distinct``) there is no interval, no test and no finding but
+    ``NO_INTERVAL``: zero spread would make a tie of two seeds *certain*."""
     differences = np.asarray(first, dtype=np.float64) - np.asarray(second, dtype=np.float64)
     result = mean_interval(differences.tolist(), confidence)
     n, mean, sd = result["n"], result["mean"], result["sd"]
-    low = high = equivalence_p = NAN
-    if n < MIN_FOR_SPREAD:
-        t_statistic, p_value = NAN, NAN
-    elif sd == 0:  # every pair differs by the same amount
-        t_statistic = NAN if mean == 0 else math.copysign(math.inf, mean)
-        p_value = 1.0 if mean == 0 else 0.0
-        low = high = mean
-        equivalence_p = 0.0 if abs(mean) < margin else 1.0
+    distinct = distinct_values(differences.tolist())
+    t_statistic = p_value = low = high = equivalence_p = NAN
+    if distinct < MIN_DISTINCT:
+        result = {**result, "ci_low": NAN, "ci_high": NAN}
     else:
         from scipy import stats
 
@@ -62,15 +86,65 @@ def paired_difference(first: Sequence[float], second: Sequence[float],
         low, high = mean - half_width, mean + half_width
         equivalence_p = float(max(stats.t.sf((mean + margin) / se, n - 1),
                                   stats.t.cdf((mean - margin) / se, n - 1)))
-    if equivalence_p < 1 - confidence:
-        finding = "equivalent"
-    elif result["ci_low"] > 0 or result["ci_high"] < 0:
-        finding = "better" if mean > 0 else "worse"
-    else:
-        finding = "not conclusive"
-    return {**result, "t_statistic": float(t_statistic), "p_value": p_value,
-            "equivalence_margin": margin, "equivalence_low": low, "equivalence_high": high,
-            "equivalence_p": equivalence_p, "finding": finding}
+    return {**result, "distinct": distinct, "t_statistic": float(t_statistic),
+            "p_value": p_value, "equivalence_margin": margin, "equivalence_low": low,
+            "equivalence_high": high, "equivalence_p": equivalence_p,
+            "finding": finding_of(mean, p_value, equivalence_p, 1 - confidence)}
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm's step-down adjusted p-values: the i-th smallest of m times (m - i + 1), never
+    below an earlier one, at most 1. A NaN is no test: it stays NaN and is not counted in
+    m."""
+    p = np.asarray(p_values, dtype=np.float64)
+    tested = np.flatnonzero(~np.isnan(p))
+    adjusted, running = np.full(len(p), NAN), 0.0
+    for rank, index in enumerate(tested[np.argsort(p[tested], kind="stable")]):
+        running = max(running, min(1.0, (len(tested) - rank) * float(p[index])))
+        adjusted[index] = running
+    return adjusted.tolist()
+
+
+def holm_family(differences: Sequence[Mapping[str, Any]], family: str,
+                confidence: float) -> list[dict[str, Any]]:
+    """``paired_difference`` results that answer one family of questions, each with the
+    ``family``'s name and size (its tests: the differences with a p-value), Holm's adjusted
+    p-values of the difference test (``p_holm``) and of the equivalence test
+    (``equivalence_p_holm``), and its ``finding`` decided on these at α = 1 - confidence
+    (for a family of one: unchanged)."""
+    p_holm = holm([d["p_value"] for d in differences])
+    equivalence_p_holm = holm([d["equivalence_p"] for d in differences])
+    size = sum(not math.isnan(d["p_value"]) for d in differences)
+    return [{**d, "family": family, "family_size": size, "p_holm": p, "equivalence_p_holm": e,
+             "finding": finding_of(d["mean"], p, e, 1 - confidence)}
+            for d, p, e in zip(differences, p_holm, equivalence_p_holm, strict=True)]
+
+
+def repeated_measures_anova(cells: np.ndarray) -> dict[str, float]:
+    """The one-way repeated-measures ANOVA of ``cells`` (seeds x points, complete): does
+    the mean differ between points, each seed its own block? ``F = (SS_points / (k - 1)) /
+    (SS_error / ((k - 1)(n - 1)))``, sphericity assumed (no Greenhouse-Geisser
+    correction). For two points F = t² of the paired t-test of point 2 - point 1. NaN
+    without a test: fewer than two seeds or points, fewer than ``MIN_DISTINCT`` distinct
+    values, or no residual spread (every seed moving alike: equal to 9 decimals)."""
+    cells = np.asarray(cells, dtype=np.float64)
+    n, k = cells.shape
+    nothing = {"f_statistic": NAN, "df_points": NAN, "df_error": NAN, "p_value": NAN}
+    if n < MIN_FOR_SPREAD or k < MIN_FOR_SPREAD or distinct_values(cells.ravel()) < MIN_DISTINCT:
+        return nothing
+    grand = cells.mean()
+    residuals = cells - cells.mean(axis=0) - cells.mean(axis=1, keepdims=True) + grand
+    if not np.round(residuals, DISTINCT_DECIMALS).any():  # every seed moves alike
+        return nothing
+    ss_points = n * float(((cells.mean(axis=0) - grand) ** 2).sum())
+    ss_error = float((residuals ** 2).sum())
+    from scipy import stats
+
+    df_points, df_error = k - 1, (k - 1) * (n - 1)
+    f_statistic = (ss_points / df_points) / (ss_error / df_error)
+    return {"f_statistic": f_statistic, "df_points": float(df_points),
+            "df_error": float(df_error),
+            "p_value": float(stats.f.sf(f_statistic, df_points, df_error))}
 
 
 def groups(table: pd.DataFrame, keys: Sequence[str]) -> list[tuple[tuple, pd.DataFrame]]:

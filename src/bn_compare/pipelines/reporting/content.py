@@ -18,14 +18,18 @@ from bn_compare.grid import value_label
 from bn_compare.parameters import DataParams, StatisticsParams, TrainingParams
 from bn_compare.pipelines.statistics import (
     MIN_FOR_SPREAD,
+    at_setting,
     groups,
     mean_interval,
+    normalizations,
     normalizing_layers,
     setting_label,
 )
 
+from .ablation import ablation_sentences
 from .nodes import select_best_settings, target_metric
-from .verdict import plain_json, pp_interval
+from .stability import stability_sentence
+from .verdict import interaction_sentence, plain_json, pp_interval
 
 # The figures the page shows, by catalog name (the report loads each as ``<name>@png``).
 FIGURES = ("learning_curves", "test_accuracy_intervals")
@@ -47,8 +51,13 @@ def build_report_content(  # noqa: PLR0913 (a node: one argument per dataset, th
     confirmation_table: pd.DataFrame | None = None,
     cross_confirmation_table: pd.DataFrame | None = None,
     same_setting_differences: pd.DataFrame | None = None,
+    selection_stability: pd.DataFrame | None = None,
+    setting_interactions: pd.DataFrame | None = None,
+    test_sampling_differences: pd.DataFrame | None = None,
+    ablation_effects: pd.DataFrame | None = None,
     data: DataParams, training: TrainingParams, statistics: StatisticsParams,
     layers: dict[str, list[dict[str, Any]]], grid_keys: Sequence[str] = (),
+    per: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The page's content; ``training``: the settings of a run (a grid's own keys are
     shown as the grid's values), ``layers``: each variant's layer specs."""
@@ -61,9 +70,14 @@ def build_report_content(  # noqa: PLR0913 (a node: one argument per dataset, th
                      grid_keys, confidence)
         grid["same_setting"] = None if same_setting_differences is None else _same_setting(
             cross_confirmation_table, same_setting_differences, grid_keys, confidence)
+        grid["stability"] = [] if selection_stability is None else _stability(
+            best_settings, selection_stability, per)
+        grid["interactions"] = [] if setting_interactions is None else _interactions(
+            setting_interactions, parameter_accounting, list(comparison["variant"].unique()))
     return plain_json({
         "seeds": seeds, "one_seed": len(seeds) < MIN_FOR_SPREAD,
         "confidence": f"{confidence:.0%}",
+        "statistics_resamples": f"{statistics.resamples:,}",
         "setup": {
             "classes": len(data.class_names), "image_shape": "x".join(map(str, data.image_shape)),
             "scale": f"{data.scale:g}",
@@ -81,6 +95,11 @@ def build_report_content(  # noqa: PLR0913 (a node: one argument per dataset, th
         "grid": grid,
         "results": _table(_results(variant_statistics, statistics, grid_keys)),
         "differences": _table(_differences(pairwise_differences, confidence, grid_keys)),
+        "ablation": None if ablation_effects is None else {
+            "sentences": ablation_sentences(ablation_effects),
+            "table": _table(ablation_effects.round(4))},
+        "test_sampling": None if test_sampling_differences is None else _table(
+            _sampled(test_sampling_differences, confidence)),
         "figures": list(FIGURES),
         "why": None if why is None else {
             "seeds": why["seeds"], "note": why["note"],
@@ -159,10 +178,19 @@ def _differences(pairwise: pd.DataFrame, confidence: float,
                                                           pairwise["ci_high"], strict=True)],
         "p (paired t-test)": [f"{p:.2g}" if math.isfinite(p) else "–"
                               for p in pairwise["p_value"]],
-        "finding": [f"equivalent within ±{100 * margin:g} pp" if finding == "equivalent"
-                    else finding for finding, margin in zip(
-                        pairwise["finding"], pairwise["equivalence_margin"], strict=True)],
+        "p (Holm)": [f"{p:.2g}" if math.isfinite(p) else "–" for p in pairwise["p_holm"]],
+        "finding": [_finding(row) for row in pairwise.to_dict("records")],
     })
+
+
+def _finding(row: dict[str, Any]) -> str:
+    """The finding in words; an equivalence whose interval excludes zero says both."""
+    if row["finding"] != "equivalent":
+        return row["finding"]
+    words = f"equivalent within ±{100 * row['equivalence_margin']:g} pp"
+    if math.isfinite(row["p_holm"]) and row["p_holm"] < 1 - row["confidence"]:
+        words += f"; a small difference of {100 * row['mean_difference']:+.2f} pp is detectable"
+    return words
 
 
 def _results(variant_statistics: pd.DataFrame, statistics: StatisticsParams,
@@ -241,6 +269,45 @@ def _same_setting(cross: pd.DataFrame, differences: pd.DataFrame, grid_keys: Seq
     return {"at": "; ".join(f"{row['at_best_of']}'s best, {setting_label(row[list(grid_keys)])}"
                             for _, row in settings.iterrows()),
             "table": _table(_differences(differences, confidence, grid_keys))}
+
+
+def _stability(best: pd.DataFrame, stability: pd.DataFrame, per: Sequence[str]) -> list[str]:
+    """Per variant (and ``per`` value), how often its best setting is chosen on resampled
+    seeds, and which settings are within the noise of it."""
+    lines = []
+    for row in best.to_dict("records"):
+        rows = stability[(stability["variant"] == row["variant"])
+                         & at_setting(stability, {key: row[key] for key in per})]
+        where = f" ({setting_label({key: row[key] for key in per})})" if per else ""
+        lines.append(f"{row['variant']}{where}: {stability_sentence(rows)}")
+    return lines
+
+
+def _interactions(interactions: pd.DataFrame, accounting: pd.DataFrame,
+                  variants: list[str]) -> list[str]:
+    """Whether BN's gain, and where it goes, depend on each grid key: per pair of a variant
+    with normalization and one without, and per pair of variants with it."""
+    normalized = normalizations(accounting)
+    with_norm = [v for v in variants if normalized.get(v)]
+    pairs = [(v, w, "its gain over " + w) for v in with_norm for w in variants
+             if not normalized.get(w)] + [(v, w, "the difference to " + w)
+                                          for i, v in enumerate(with_norm) for w in with_norm[i + 1:]]
+    return [interaction_sentence(interactions, (v, w), key, subject=f"{v}: {what}",
+                                 setting=key.replace("_", " "))
+            for key in dict.fromkeys(interactions["grid_key"]) for v, w, what in pairs]
+
+
+def _sampled(sampled: pd.DataFrame, confidence: float) -> pd.DataFrame:
+    """The headline differences, with the interval over seeds and test images."""
+    keys = [c for c in sampled.columns[:list(sampled.columns).index("variant")]]
+    return pd.DataFrame({key: sampled[key] for key in keys}).assign(**{
+        "comparison": sampled["variant"] + " − " + sampled["versus"],
+        "seeds": sampled["seeds"],
+        "mean difference (pp)": (100 * sampled["mean_difference"]).round(2),
+        f"{confidence:.0%} CI over seeds and test images (pp)": [
+            pp_interval(low, high) if math.isfinite(low) else "–"
+            for low, high in zip(sampled["ci_low"], sampled["ci_high"], strict=True)],
+    })
 
 
 def _panels(sweep_table: pd.DataFrame, grid_keys: Sequence[str]) -> pd.DataFrame | None:

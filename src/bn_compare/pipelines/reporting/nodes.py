@@ -1,11 +1,16 @@
 """The tables: statistics over seeds per variant (and grid point), differences between
-variants, and across a grid the best settings and the differences there. A diverged run
+variants, and across a grid the best settings, the differences there and whether a
+difference depends on the setting. A diverged run
 (``bn_compare.pipelines.loop.DivergenceGuard``) is counted in ``diverged``, never averaged in (the
-statistics themselves: ``pipelines.statistics``)."""
+statistics themselves: ``pipelines.statistics``). The differences that answer one question
+on the same runs are a family, corrected with Holm's method within it: all pairs at one grid
+point (``pairwise_differences``), all pairs at the best settings (per ``confirm.per`` value:
+``best_setting_differences``), all tests of ``setting_interactions``."""
 
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,10 +19,15 @@ import pandas as pd
 from bn_compare.grid import value_label
 from bn_compare.parameters import StatisticsParams
 from bn_compare.pipelines.statistics import (
+    MIN_DISTINCT,
+    MIN_FOR_SPREAD,
     at_setting,
     groups,
+    holm,
+    holm_family,
     mean_interval,
     paired_difference,
+    repeated_measures_anova,
     setting_label,
 )
 
@@ -25,9 +35,14 @@ RUN_METRICS = ["final_val_accuracy", "best_val_accuracy", "test_accuracy", "test
 PAIRED_METRIC = "test_accuracy"
 SWEEP_COLUMNS = {f"{m}_{s}": (m, s) for m in ("final_val_accuracy", "test_accuracy")
                  for s in ("mean", "ci_low", "ci_high")}  # sweep table column: (metric, statistic)
-DIFFERENCE_COLUMNS = ["n", "diverged", "mean_difference", "sd", "ci_low", "ci_high",
-                      "confidence", "t_statistic", "p_value", "test", "equivalence_margin",
-                      "equivalence_low", "equivalence_high", "equivalence_p", "finding"]
+DIFFERENCE_COLUMNS = ["n", "diverged", "distinct", "mean_difference", "sd", "ci_low",
+                      "ci_high", "confidence", "t_statistic", "p_value", "p_holm", "test",
+                      "family", "family_size", "equivalence_margin", "equivalence_low",
+                      "equivalence_high", "equivalence_p", "equivalence_p_holm", "finding"]
+INTERACTION_COLUMNS = ["variant", "versus", "grid_key", "at", "points", "seeds", "left_out",
+                       "test", "f_statistic", "df_points", "df_error", "p_value", "family",
+                       "family_size", "p_holm", "finding", "note"]
+INTERACTION_FAMILY = "setting interactions"
 
 
 def target_metric(statistics: StatisticsParams) -> str:
@@ -81,14 +96,17 @@ def compute_pairwise_differences(
     comparison_table: pd.DataFrame, *, statistics: StatisticsParams,
     grid_keys: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """At each grid point, ``variant - versus`` (declared first) for each pair: ``paired``."""
+    """At each grid point, ``variant - versus`` (declared first) for each pair: ``paired``;
+    the pairs at one point are a family (``family``: its setting, or ``all pairs``)."""
     rows = []
     for key, table in groups(comparison_table, grid_keys):
+        setting = dict(zip(grid_keys, key, strict=True))
         by_variant = {variant: runs for (variant,), runs in groups(table, ["variant"])}
-        rows += [{**dict(zip(grid_keys, key, strict=True)), "variant": variant,
-                  "versus": versus,
-                  **paired(by_variant[variant], by_variant[versus], statistics)}
-                 for versus, variant in itertools.combinations(by_variant, 2)]
+        rows += [{**setting, **row} for row in holm_family([
+            {"variant": variant, "versus": versus,
+             **paired(by_variant[variant], by_variant[versus], statistics)}
+            for versus, variant in itertools.combinations(by_variant, 2)],
+            setting_label(setting) or "all pairs", statistics.confidence)]
     return pd.DataFrame(rows, columns=[*grid_keys, "metric", "variant", "versus",
                                        *DIFFERENCE_COLUMNS])
 
@@ -157,7 +175,8 @@ def compare_best_settings(
 ) -> pd.DataFrame:
     """For each pair of variants (at each value of the ``per`` keys), ``paired`` at each
     one's best setting, over the runs of ``comparison_table`` there (the grid's, or the
-    confirmation's)."""
+    confirmation's); the pairs at one value of the ``per`` keys are a family (``best
+    settings[, <per values>]``)."""
     rows = []
     for key, bests in groups(best_settings, per):
         at_best = {}  # variant: (its best setting, its runs there)
@@ -167,10 +186,73 @@ def compare_best_settings(
                 at_best[best["variant"]] = (setting_label(setting), comparison_table[
                     (comparison_table["variant"] == best["variant"])
                     & at_setting(comparison_table, setting)])
-        rows += [{**dict(zip(per, key, strict=True)), "variant": variant,
-                  "variant_setting": at_best[variant][0], "versus": versus,
-                  "versus_setting": at_best[versus][0],
-                  **paired(at_best[variant][1], at_best[versus][1], statistics)}
-                 for versus, variant in itertools.combinations(at_best, 2)]
+        where = setting_label(dict(zip(per, key, strict=True)))
+        rows += [{**dict(zip(per, key, strict=True)), **row} for row in holm_family([
+            {"variant": variant, "variant_setting": at_best[variant][0], "versus": versus,
+             "versus_setting": at_best[versus][0],
+             **paired(at_best[variant][1], at_best[versus][1], statistics)}
+            for versus, variant in itertools.combinations(at_best, 2)],
+            f"best settings, {where}" if where else "best settings", statistics.confidence)]
     return pd.DataFrame(rows, columns=[*per, "metric", "variant", "variant_setting", "versus",
                                        "versus_setting", *DIFFERENCE_COLUMNS])
+
+
+def compute_setting_interactions(
+    comparison_table: pd.DataFrame, *, statistics: StatisticsParams,
+    grid_keys: Sequence[str],
+) -> pd.DataFrame:
+    """Whether ``variant - versus`` in test accuracy (each pair, ``versus`` declared first)
+    depends on each grid key: the per-seed differences at the points that differ in that key
+    alone (``at``: the other keys' values, one row per such slice of the grid) in a one-way
+    repeated-measures ANOVA (``statistics.repeated_measures_anova``; seeds are the blocks;
+    for two points the paired t-test of the two differences, F = t²). A point where a run of
+    either variant diverged is left out (``left_out``: its accuracy difference says nothing of
+    accuracy), then a seed missing at a remaining point. All the table's tests are one family
+    (Holm). ``finding``: ``depends on <key>`` (Holm-adjusted p below 1 - confidence), ``no
+    evidence it depends on <key>``, or ``not testable`` (``note`` says why)."""
+    rows = []
+    variants = list(pd.unique(comparison_table["variant"]))
+    for versus, variant in itertools.combinations(variants, 2):
+        pair = comparison_table[comparison_table["variant"].isin([variant, versus])]
+        for key in grid_keys:
+            others = [k for k in grid_keys if k != key]
+            slices = [(dict(zip(others, at, strict=True)), runs)
+                      for at, runs in groups(pair, others) if runs[key].nunique() > 1]
+            head = {"variant": variant, "versus": versus, "grid_key": key}
+            rows += [{**head, "at": setting_label(at),
+                      **_interaction(runs, variant, versus, key)} for at, runs in slices] or [
+                {**head, "at": "", "points": 0, "seeds": 0, "left_out": "",
+                 **repeated_measures_anova([[]]),
+                 "note": f"no two grid points differ in {key} alone"}]
+    alpha = 1 - statistics.confidence
+    p_holm = holm([row["p_value"] for row in rows])
+    size = sum(not math.isnan(row["p_value"]) for row in rows)
+    return pd.DataFrame([
+        {**row, "test": "repeated-measures ANOVA (F-test)", "family": INTERACTION_FAMILY,
+         "family_size": size, "p_holm": p,
+         "finding": "not testable" if math.isnan(p) else f"depends on {row['grid_key']}"
+         if p < alpha else f"no evidence it depends on {row['grid_key']}"}
+        for row, p in zip(rows, p_holm, strict=True)], columns=INTERACTION_COLUMNS)
+
+
+def _interaction(runs: pd.DataFrame, variant: str, versus: str, key: str) -> dict[str, Any]:
+    """The repeated-measures ANOVA of ``variant - versus`` across the values of ``key`` in
+    ``runs`` (one slice of the grid), with what it was over and, without a test, why."""
+    accuracy = runs[PAIRED_METRIC].where(~runs["diverged"].astype(bool))
+    by_run = runs.assign(accuracy=accuracy).set_index(["seed", key, "variant"])["accuracy"]
+    differences = (by_run.xs(variant, level="variant") - by_run.xs(versus, level="variant"))
+    cells = differences.unstack(key).reindex(columns=pd.unique(runs[key]))
+    diverged = list(pd.unique(runs.loc[runs["diverged"].astype(bool), key]))
+    cells = cells.drop(columns=diverged).dropna(axis=1, how="all").dropna(axis=0)
+    result = repeated_measures_anova(cells.to_numpy())
+    points, seeds = cells.shape[1], cells.shape[0]
+    note = ""
+    if math.isnan(result["p_value"]):
+        note = (f"fewer than {MIN_FOR_SPREAD} points where no run diverged"
+                if points < MIN_FOR_SPREAD else
+                f"fewer than {MIN_FOR_SPREAD} seeds trained at every point"
+                if seeds < MIN_FOR_SPREAD else
+                f"no spread: fewer than {MIN_DISTINCT} distinct values, or every seed moves "
+                f"alike")
+    return {"points": points, "seeds": seeds,
+            "left_out": ", ".join(map(value_label, diverged)), **result, "note": note}

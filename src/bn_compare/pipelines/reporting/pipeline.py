@@ -12,6 +12,7 @@ from kedro.pipeline import Node, Pipeline
 from bn_compare.pipelines.variant_template import bind
 from bn_compare.run_matrix import RunMatrix
 
+from .ablation import compute_ablation_effects
 from .content import FIGURES, GRID_FIGURE, WHY_FIGURES, build_report_content
 from .cross import build_cross_table
 from .nodes import (
@@ -19,16 +20,37 @@ from .nodes import (
     build_sweep_table,
     compare_best_settings,
     compute_pairwise_differences,
+    compute_setting_interactions,
     compute_variant_statistics,
     select_best_settings,
 )
 from .plots import plot_learning_curves, plot_sweep_curves, plot_test_accuracy_intervals
 from .report import write_report
+from .stability import compute_selection_stability
+from .test_sampling import compute_test_sampling_intervals
 from .verdict import write_grid_verdict, write_verdict
 
 CONTENT_INPUTS = ("comparison_table", "variant_statistics", "pairwise_differences",
                   "parameter_accounting", "verdict", "why")  # what the report's content reads
-GRID_INPUTS = ("sweep_table", "best_settings", "best_setting_differences")
+GRID_INPUTS = ("sweep_table", "best_settings", "best_setting_differences",
+               "selection_stability", "setting_interactions")
+
+
+def test_sampling(matrix: RunMatrix) -> list[Node]:
+    """The headline differences over seeds and test images: a grid's confirmation runs,
+    or without a grid every run (a grid without confirmation has no headline runs)."""
+    headline = matrix.confirmations if matrix.is_sweep else matrix.runs
+    if not headline:
+        return []
+    table = "confirmation_table" if matrix.is_sweep else "comparison_table"
+    with warnings.catch_warnings():  # the runs' predictions, by namespace, on purpose
+        warnings.filterwarnings("ignore", message="One or more dataset names contain")
+        return [Node(bind(compute_test_sampling_intervals, statistics=matrix.parameters.statistics,
+                          runs=[{"variant": run.variant, "seed": run.seed,
+                                 **run.point.overrides} for run in headline],
+                          per=matrix.confirm_per if matrix.is_sweep else ()),
+                     [table, "y_test", *(f"{run.namespace}.predictions" for run in headline)],
+                     "test_sampling_differences", name="compute_test_sampling_intervals")]
 
 
 def create_pipeline(matrix: RunMatrix) -> Pipeline:
@@ -42,7 +64,10 @@ def create_pipeline(matrix: RunMatrix) -> Pipeline:
         return Node(bind(func, grid_keys=keys, **fixed), inputs, outputs,
                     name=name or func.__name__)
 
+    sampled = test_sampling(matrix)
     tables = CONTENT_INPUTS + (GRID_INPUTS if sweep else ()) + (
+        ("test_sampling_differences",) if sampled else ()) + (
+        ("ablation_effects",) if parameters.ablation else ()) + (
         ("confirmation_table",) if matrix.confirmations else ()) + (
         ("cross_confirmation_table", "same_setting_differences")
         if matrix.cross_confirmations else ())
@@ -61,10 +86,14 @@ def create_pipeline(matrix: RunMatrix) -> Pipeline:
         node(build_report_content, {t: t for t in tables}, "report_content",
              data=parameters.data, training=matrix.runs[0].training, statistics=statistics,
              layers={name: [dict(layer) for layer in variant.layers]
-                     for name, variant in parameters.variants.items()}),
+                     for name, variant in parameters.variants.items()}, per=matrix.confirm_per),
         Node(write_report, {"content": "report_content", **{f: f"{f}@png" for f in figures}},
              "report", name="write_report"),
     ]
+    common += sampled
+    if parameters.ablation:  # how much of each variant's gain is which change
+        common.append(node(compute_ablation_effects, "comparison_table", "ablation_effects",
+                           ablation=parameters.ablation, statistics=statistics))
     if not sweep:
         return Pipeline([*common, Node(write_verdict, ["variant_statistics", "pairwise_differences",
                                                        "parameter_accounting"], "verdict",
@@ -94,6 +123,11 @@ def create_pipeline(matrix: RunMatrix) -> Pipeline:
         *common,
         node(build_sweep_table, "variant_statistics", "sweep_table"),
         node(select_best_settings, "sweep_table", "best_settings", per=matrix.confirm_per),
+        node(compute_selection_stability, "comparison_table", "selection_stability",
+             statistics=statistics, per=matrix.confirm_per, resamples=statistics.resamples,
+             seed=statistics.bootstrap_seed),
+        node(compute_setting_interactions, "comparison_table", "setting_interactions",
+             statistics=statistics),
         *confirming,
         *crossing,
         node(compare_best_settings, [at_best, "best_settings"], "best_setting_differences",

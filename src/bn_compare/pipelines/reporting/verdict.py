@@ -1,9 +1,11 @@
 """The verdict in plain language, from the differences in test accuracy: the answers, every
 comparison in words and the numbers behind them (the ``verdict`` dataset, JSON). Each
-difference is one of four findings (``statistics.paired_difference``): *equivalent* within
-the margin (TOST), else *better* or *worse* when its confidence interval excludes zero (no
-correction for multiple comparisons), else *not conclusive*; a variant whose every run
-diverged loses to any that trained."""
+difference has one of five findings (``statistics.paired_difference``, decided on Holm's
+adjusted p-values within its family: ``statistics.holm_family``): *no interval* (fewer than
+three distinct per-seed differences), *equivalent* within the margin (TOST; said with the
+small difference beside it when that is detectable too), else *better* or *worse*, else *not
+conclusive*. Variants are ranked by the same paired comparisons (``paired_ranking``); a
+variant whose every run diverged loses to any that trained."""
 
 from __future__ import annotations
 
@@ -16,7 +18,9 @@ import pandas as pd
 
 from bn_compare.grid import value_label
 from bn_compare.pipelines.statistics import (
+    MIN_DISTINCT,
     MIN_FOR_SPREAD,
+    NO_INTERVAL,
     at_setting,
     groups,
     normalizations,
@@ -43,18 +47,23 @@ def plain_json(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Difference:
-    """``first - second`` in test accuracy over ``n`` seeds (``diverged``: left out)."""
+    """``first - second`` in test accuracy over ``n`` seeds (``diverged``: left out), with
+    ``distinct`` different per-seed differences; ``p_holm`` and the finding corrected
+    within a family of ``family_size`` tests."""
 
     first: str
     second: str
     n: int
     diverged: int
+    distinct: int
     mean_difference: float
     ci_low: float
     ci_high: float
     p_value: float
+    p_holm: float
+    family_size: int
     confidence: float
-    finding: str  # of first - second: equivalent, better, worse, not conclusive
+    finding: str  # of first - second: equivalent, better, worse, not conclusive, no interval
     margin: float  # of equivalence, a fraction
     equivalence_low: float  # the 1 - 2α interval the equivalence test uses
     equivalence_high: float
@@ -65,8 +74,18 @@ class Difference:
         return self.n >= MIN_FOR_SPREAD and math.isfinite(self.ci_low)
 
     @property
-    def conclusive(self) -> bool:
+    def excludes_zero(self) -> bool:
+        """The (uncorrected) interval excludes zero."""
         return self.has_interval and (self.ci_low > 0 or self.ci_high < 0)
+
+    @property
+    def detectable(self) -> bool:
+        """The difference test rejects zero after Holm's correction."""
+        return self.p_holm < 1 - self.confidence  # NaN: False
+
+    @property
+    def conclusive(self) -> bool:
+        return self.finding in ("better", "worse")
 
     def numbers(self) -> dict[str, Any]:
         return {**{k: v for k, v in asdict(self).items() if v is not None},
@@ -78,19 +97,36 @@ class Difference:
             return text + "no seed where both trained without diverging, nothing to compare."
         text += f"{100 * self.mean_difference:+.2f} pp test accuracy"
         if not self.has_interval:
-            return text + " (one seed: no interval, no test)."
+            if self.n == 1:
+                return text + " (one seed: no interval, no test)."
+            return text + f" over {self.n} seeds: {NO_INTERVAL}."
         text += (f" ({self.confidence:.0%} CI {pp_interval(self.ci_low, self.ci_high)} pp, "
-                 f"paired t-test p = {self.p_value:.2g}, {self.n} seeds): ")
+                 f"paired t-test p = {self.p_value:.2g}{self.holm()}, {self.n} seeds): ")
         if self.finding == "equivalent":
-            return text + (f"{self.equivalent_within()} ({2 * self.confidence - 1:.0%} CI "
+            return text + (f"{self.equivalence_words()} ({2 * self.confidence - 1:.0%} CI "
                            f"{pp_interval(self.equivalence_low, self.equivalence_high)} pp).")
         if self.finding == "not conclusive":
-            return text + (f"not conclusive: the interval includes zero, and a difference of "
+            why = (f"the interval excludes zero, but not after Holm's correction for "
+                   f"{self.family_size} comparisons" if self.excludes_zero
+                   else "the interval includes zero")
+            return text + (f"not conclusive: {why}, and a difference of "
                            f"±{100 * self.margin:g} pp is not ruled out.")
         return text + f"{self.finding}."
 
+    def holm(self) -> str:
+        """``, 0.039 after Holm's correction for 3 comparisons`` (nothing for one)."""
+        return (f", {self.p_holm:.2g} after Holm's correction for {self.family_size} "
+                f"comparisons" if self.family_size > 1 else "")
+
     def equivalent_within(self) -> str:
         return f"equivalent within ±{100 * self.margin:g} pp"
+
+    def equivalence_words(self) -> str:
+        """``equivalent within ±0.5 pp; a small difference of +0.20 pp is detectable``:
+        both, when the difference test rejects zero too (after Holm's correction)."""
+        return self.equivalent_within() + (
+            f"; a small difference of {100 * self.mean_difference:+.2f} pp is detectable"
+            if self.detectable else "")
 
 
 def difference(pairwise: pd.DataFrame, first: str, second: str) -> Difference:
@@ -107,9 +143,11 @@ def difference(pairwise: pd.DataFrame, first: str, second: str) -> Difference:
             settings = ({a: r["variant_setting"], b: r["versus_setting"]}
                         if "variant_setting" in r else None)
             return Difference(first, second, int(r["n"]), int(r["diverged"]),
-                              sign * float(r["mean_difference"]), low, high,
-                              float(r["p_value"]), float(r["confidence"]), finding,
-                              float(r["equivalence_margin"]), *equivalence, settings)
+                              int(r["distinct"]),  # + 0.0: a tie reversed is +0.00, not -0.00
+                              sign * float(r["mean_difference"]) + 0.0, low, high,
+                              float(r["p_value"]), float(r["p_holm"]), int(r["family_size"]),
+                              float(r["confidence"]), finding, float(r["equivalence_margin"]),
+                              *equivalence, settings)
     raise KeyError(f"no pairwise difference between {first} and {second}")
 
 
@@ -202,9 +240,13 @@ def verdict(per_variant: pd.DataFrame, pairwise: pd.DataFrame,
     diverged = {r["variant"]: (int(r["diverged"]), int(r["runs"]))  # per variant
                 for r in per_variant.to_dict("records")} if say_diverged else {}
     failed = {v for v, mean in means.items() if not math.isfinite(mean)}
-    ranked = sorted(means, reverse=True,
-                    key=lambda v: (v not in failed, 0.0 if v in failed else means[v]))
-    normalized = [v for v in ranked if norms.get(v)]
+
+    def rank(variants: list[str]) -> list[str]:  # by the paired comparisons among them
+        return paired_ranking([v for v in variants if v not in failed], pairwise) + [
+            v for v in variants if v in failed]
+
+    ranked = rank(list(means))
+    normalized = rank([v for v in means if norms.get(v)])
     plain = [v for v in ranked if not norms.get(v)]
     kinds = {kind for v in normalized for kind in norms[v]}
     # BatchNormalization alone is named; with other kinds the question is normalization's
@@ -219,7 +261,7 @@ def verdict(per_variant: pd.DataFrame, pairwise: pd.DataFrame,
         text, differences = _best_against(normalized[0], normalized[1:], pairwise, failed)
         answers.append(("Which kind?", f"Which kind? Best normalized variant: {text}",
                         normalized, differences))
-    with_bn = [v for v in normalized if "BatchNormalization" in norms[v]]
+    with_bn = rank([v for v in normalized if "BatchNormalization" in norms[v]])
     if len(with_bn) > 1:
         where = "it" if name == "BatchNormalization" else "BatchNormalization"
         text, differences = _best_against(with_bn[0], with_bn[1:], pairwise, failed)
@@ -244,9 +286,23 @@ def verdict(per_variant: pd.DataFrame, pairwise: pd.DataFrame,
     })
 
 
+def paired_ranking(variants: Sequence[str], pairwise: pd.DataFrame) -> list[str]:
+    """``variants`` best first by the paired comparisons among them (those the answers
+    quote): first those fewer of the others beat (finding ``better``, after Holm's
+    correction), then by the mean of their paired mean differences against the others
+    (declaration order among ties; a variant with none last)."""
+    def place(variant: str) -> tuple[int, float]:
+        against = [difference(pairwise, variant, other) for other in variants
+                   if other != variant]
+        means = [d.mean_difference for d in against if math.isfinite(d.mean_difference)]
+        return (sum(d.finding == "worse" for d in against),
+                -sum(means) / len(means) if means else math.inf)
+    return sorted(variants, key=place)
+
+
 def _best_against(best: str, others: list[str], pairwise: pd.DataFrame,
                   failed: set[str]) -> tuple[str, list[Difference]]:
-    """Whether ``best`` beats each of ``others``, in words."""
+    """Whether ``best`` (first by ``paired_ranking``) beats each of ``others``, in words."""
     if best in failed:
         return "none: every run diverged.", []
     differences = [difference(pairwise, best, other) for other in others if other not in failed]
@@ -257,25 +313,42 @@ def _best_against(best: str, others: list[str], pairwise: pd.DataFrame,
 
     def margins(differences: list[Difference]) -> str:
         return "; ".join(f"{100 * d.mean_difference:+.2f} pp over {d.second} " + (
-            f"(CI {pp_interval(d.ci_low, d.ci_high)})" if d.has_interval
-            else "(too few runs for an interval)") for d in differences)
+            f"(CI {pp_interval(d.ci_low, d.ci_high)}"
+            + (f", Holm p = {d.p_holm:.2g})" if d.excludes_zero != d.detectable else ")")
+            if d.has_interval else "(no interval)") for d in differences)
 
     better = [d for d in differences if d.finding == "better"]
     equivalent = [d for d in differences if d.finding == "equivalent"]
+    worse = [d for d in differences if d.finding == "worse"]
     if all(d.n + d.diverged < MIN_FOR_SPREAD for d in differences):
         text = (f"no evidence from one seed per variant. {best} has the highest test "
                 f"accuracy, but without an interval the ranking may change with the seed.")
+    elif not any(d.has_interval for d in differences):
+        text = (f"no evidence: no comparison has an interval (fewer than {MIN_DISTINCT} "
+                f"distinct per-seed differences). {best} ranks first on the paired "
+                f"differences: {margins(differences)}; without an interval the ranking may "
+                f"change with the seed.")
+    elif worse:
+        text = (f"not conclusive: every variant is worse than another in the paired "
+                f"comparisons. {best}, first on the mean paired differences, is worse than "
+                f"{', '.join(d.second for d in worse)}: {margins(worse)}.")
     elif len(better) == len(differences):
         text = f"{best}, beyond the seed-to-seed noise: {margins(differences)}."
     elif len(better) + len(equivalent) == len(differences):
-        text = (f"a toss-up between {best} and {', '.join(d.second for d in equivalent)}: "
-                f"{equivalent[0].equivalent_within()} ({margins(equivalent)})" + (
-                    f"; better than {', '.join(d.second for d in better)}, beyond the "
-                    f"seed-to-seed noise: {margins(better)}." if better else "."))
+        detectable = [d for d in equivalent if d.detectable]
+        plain = [d for d in equivalent if not d.detectable]
+        text = (f"{best} or {', '.join(d.second for d in equivalent)}, "
+                f"{equivalent[0].equivalent_within()}"
+                + (f" ({margins(plain)})" if plain else "")
+                + (f"; a small difference of {margins(detectable)} is detectable"
+                   if detectable else "")
+                + (f"; better than {', '.join(d.second for d in better)}, beyond the "
+                   f"seed-to-seed noise: {margins(better)}." if better else "."))
     else:
-        text = (f"not conclusive. {best} has the highest mean test accuracy, but its lead is "
-                f"within the seed-to-seed noise: "
-                f"{margins([d for d in differences if d.finding != 'better'])}.")
+        shown = [d for d in differences if d.finding != "better"]
+        corrected = " after Holm's correction" if any(d.excludes_zero for d in shown) else ""
+        text = (f"not conclusive. {best} ranks first on the paired differences, but its lead "
+                f"is not beyond the seed-to-seed noise{corrected}: {margins(shown)}.")
     return text + (f" {lost}: every run diverged." if lost else ""), differences
 
 
@@ -306,14 +379,20 @@ def _helps(with_bn: list[str], without_bn: list[str], pairwise: pd.DataFrame,
     differences = [difference(pairwise, b, p) for b in bn for p in plain]
     differences = [d for d in differences if d.n > 0] or differences
     helped = [d for d in differences if d.finding == "better"]
-    if not differences[0].has_interval:
-        text = ("cannot be said from the accuracies: fewer than two seeds trained on both "
-                "sides without diverging." if differences[0].diverged else
-                "cannot be said from one seed per variant: the differences below are "
-                "single runs, comparable with the spread between reruns.")
+    if not any(d.has_interval for d in differences):
+        text = ("cannot be said from one seed per variant: the differences below are "
+                "single runs, comparable with the spread between reruns."
+                if all(d.n + d.diverged < MIN_FOR_SPREAD for d in differences) else
+                "cannot be said from the accuracies: fewer than two seeds trained on both "
+                "sides without diverging." if all(d.n < MIN_FOR_SPREAD for d in differences)
+                else f"cannot be said from the accuracies: no comparison has an interval "
+                f"(fewer than {MIN_DISTINCT} distinct per-seed differences).")
     elif all(d.finding == "equivalent" for d in differences):
+        detectable = sum(d.detectable for d in differences)
         text = (f"No difference that matters: every variant with {name} is "
-                f"{differences[0].equivalent_within()} of every variant without it.")
+                f"{differences[0].equivalent_within()} of every variant without it" + (
+                    f"; a small difference is detectable in {detectable} of "
+                    f"{len(differences)} comparisons (see below)." if detectable else "."))
     elif len(helped) == len(differences) or all(d.finding == "worse" for d in differences):
         text = (f"{'Yes' if helped else 'No'}. Every variant with {name} has a "
                 f"{'higher' if helped else 'lower'} test accuracy than every variant without "
@@ -324,3 +403,34 @@ def _helps(with_bn: list[str], without_bn: list[str], pairwise: pd.DataFrame,
             f"beyond the noise, the others do not (see below)." if helped else
             "no comparison shows a difference beyond the seed-to-seed noise.")
     return text, differences
+
+
+def interaction_sentence(interactions: pd.DataFrame, pair: tuple[str, str], grid_key: str,
+                         *, subject: str | None = None, setting: str | None = None) -> str:
+    """What ``setting_interactions`` (``nodes.compute_setting_interactions``) says of
+    ``pair`` (either order) and ``grid_key`` (said as ``setting``), of ``subject`` (default
+    ``first − second``): ``Whether BN's gain depends on the learning rate: no evidence that
+    it does (F(5, 10) = 1.23, p = 0.36, 0.72 after Holm's correction for 3 tests, over 6
+    points and 3 seeds, without learning_rate 1 where a run diverged).``, one clause per
+    slice of the grid (``at``)."""
+    rows = interactions[interactions["variant"].isin(pair) & interactions["versus"].isin(pair)
+                        & (interactions["variant"] != interactions["versus"])
+                        & (interactions["grid_key"] == grid_key)]
+    if not len(rows):
+        raise KeyError(f"no interaction test of {' and '.join(pair)} over {grid_key}")
+    clauses = []
+    for r in rows.to_dict("records"):
+        where = f"at {r['at']}, " if isinstance(r["at"], str) and r["at"] else ""
+        if not math.isfinite(r["p_holm"]):
+            clauses.append(f"{where}not testable ({r['note']})")
+            continue
+        answer = "it does" if r["finding"].startswith("depends") else "no evidence that it does"
+        holm = (f", {r['p_holm']:.2g} after Holm's correction for {int(r['family_size'])} "
+                f"tests" if r["family_size"] > 1 else "")
+        left_out = (f", without {grid_key} {r['left_out']} where a run diverged"
+                    if isinstance(r["left_out"], str) and r["left_out"] else "")
+        clauses.append(f"{where}{answer} (F({r['df_points']:g}, {r['df_error']:g}) = "
+                       f"{r['f_statistic']:.2f}, p = {r['p_value']:.2g}{holm}, over "
+                       f"{int(r['points'])} points and {int(r['seeds'])} seeds{left_out})")
+    return (f"Whether {subject or ' − '.join(pair)} depends on {setting or grid_key}: "
+            + "; ".join(clauses) + ".")

@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 
 from bn_compare.parameters import ProjectParameters
-from .model_spec import VariantSpecError, build_sequential
 from bn_compare.tf_runtime import keras, select_device
+
+from .model_spec import VariantSpecError, build_sequential
 
 
 def _names(params: ProjectParameters, key: str) -> list[tuple[str, Any]]:

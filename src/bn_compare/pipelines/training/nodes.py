@@ -146,7 +146,8 @@ def train_model(  # noqa: PLR0913, PLR0917 (a node: datasets, then the run's set
         probe = Probe(model, *probe_batch(x_train, y_train, diagnostics.probe_size,
                                           diagnostics.seed),
                       learning_rate=training.learning_rate,
-                      checkpoints=diagnostics.checkpoint_epochs(training.epochs))
+                      checkpoints=diagnostics.checkpoint_epochs(training.epochs),
+                      seed=diagnostics.seed)
         measured += probe.measure(0)
 
         def on_epoch_end(epoch: int, logs: dict[str, float], seconds: float) -> None:
