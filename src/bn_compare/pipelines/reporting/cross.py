@@ -9,7 +9,9 @@ from typing import Any
 
 import pandas as pd
 
-from bn_compare.pipelines.statistics import at_setting, groups, setting_label
+from bn_compare.pipelines.statistics import groups
+
+from .nodes import build_confirmation_table
 
 
 def best_variant_settings(best_settings: pd.DataFrame, grid_keys: Sequence[str],
@@ -26,20 +28,13 @@ def build_cross_table(best_settings: pd.DataFrame, *settings_and_summaries: Any,
                       runs: list[dict[str, Any]], grid_keys: Sequence[str],
                       per: Sequence[str] = ()) -> pd.DataFrame:
     """One row per cross-confirmation run (``runs``: variant, seed, namespace) with the
-    setting it trained at and the variant whose best that is (``at_best_of``); refused
-    when that is no longer the best variant's best (a grid grown since, the runs reused by
-    ``--only-missing-outputs``)."""
+    setting it trained at and the variant whose best that is (``at_best_of``): a
+    confirmation table whose best setting, for every variant, is the best variant's (and
+    refused in the same way when that is no longer so)."""
     winners = best_variant_settings(best_settings, grid_keys, per)
-    rows = []
-    for run, setting, summary in zip(runs, settings_and_summaries[::2],
-                                     settings_and_summaries[1::2], strict=True):
-        winner = winners[at_setting(winners, {k: setting[k] for k in per})].iloc[0]
-        now = {key: winner[key] for key in grid_keys}
-        if not at_setting(pd.DataFrame([setting]), now).all():
-            raise ValueError(
-                f"{run['namespace']} was trained at {setting_label(setting)}, but the best "
-                f"variant's best setting is now {setting_label(now)}: run again without "
-                f"--only-missing-outputs to retrain the cross confirmation")
-        rows.append({"variant": run["variant"], **setting, "seed": run["seed"],
-                     "at_best_of": winner["variant"], **summary.iloc[0].to_dict()})
-    return pd.DataFrame(rows)
+    as_best = pd.concat([winners.assign(variant=variant, at_best_of=winners["variant"])
+                         for variant in dict.fromkeys(run["variant"] for run in runs)])
+    table = build_confirmation_table(as_best, *settings_and_summaries, runs=runs,
+                                     grid_keys=grid_keys, per=per)
+    return table.merge(as_best[["variant", *per, "at_best_of"]], on=["variant", *per],
+                       how="left")
