@@ -4,7 +4,8 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# A stamp per TensorFlow flavour: make install TENSORFLOW=gpu in a clone with cpu installs
+STAMP   = $(VENV)/.installed-$(TENSORFLOW)
 # cpu: tensorflow-cpu; gpu: TensorFlow with CUDA (make install TENSORFLOW=gpu, README)
 TENSORFLOW ?= cpu
 
@@ -14,16 +15,20 @@ export MLFLOW_DISABLE_TELEMETRY ?= true
 export MPLBACKEND := Agg
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help install data browser run smoke test lint bench viz mlflow
+.PHONY: help install data browser run smoke test lint bench viz mlflow report
 
 help:
-	@echo "make run     full comparison on the real Fashion-MNIST (kedro run --pipelines=compare)"
-	@echo "make smoke   the same, small and fast (--env=smoke)"
-	@echo "make test    the test suite"
-	@echo "make lint    ruff (the Kedro starters' rules, pyproject.toml)"
-	@echo "make bench   speed benchmark against the notebook's code"
-	@echo "make viz     kedro viz on http://127.0.0.1:4141"
-	@echo "make mlflow  the MLflow UI of the project's runs on http://127.0.0.1:5000"
+	@echo "make install  .venv with the project, TensorFlow (TENSORFLOW=cpu|gpu) and the dev tools"
+	@echo "make data     the real Fashion-MNIST (Debian's dataset-fashion-mnist when root)"
+	@echo "make run      full comparison on the real Fashion-MNIST (kedro run --pipelines=compare)"
+	@echo "make smoke    the same, small and fast (--env=smoke)"
+	@echo "make report   the path of an environment's latest report (ENV=lr_sweep; default local)"
+	@echo "make test     the test suite (installs Debian's chromium for the browser tests)"
+	@echo "make browser  Debian's chromium, for the browser tests"
+	@echo "make lint     ruff (the Kedro starters' rules, pyproject.toml)"
+	@echo "make bench    speed benchmark against the notebook's code"
+	@echo "make viz      kedro viz on http://127.0.0.1:4141"
+	@echo "make mlflow   the MLflow UI of the project's runs on http://127.0.0.1:5000"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -67,6 +72,18 @@ lint: $(STAMP)
 
 bench: data
 	$(BIN)/python benchmarks/bench.py
+
+# The latest report of an environment, as the catalog of that environment finds it.
+ENV ?= local
+report: $(STAMP)
+	@$(BIN)/python -c "import sys; from pathlib import Path; \
+	from kedro.framework.session import KedroSession; \
+	from kedro.framework.startup import bootstrap_project; \
+	bootstrap_project(Path.cwd()); session = KedroSession.create(env='$(ENV)'); \
+	report = session.load_context().catalog.get('report'); \
+	versions = sorted(report.list_versions(full_path=True)) if report.exists() else []; \
+	print(versions[-1] if versions else 'No report yet in $(ENV): kedro run --env=$(ENV)')" \
+	| tail -n 1  # Kedro's start-up lines before it
 
 viz: $(STAMP)
 	$(BIN)/kedro viz run --host 127.0.0.1 --port 4141 --no-browser
