@@ -4,10 +4,16 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-# A stamp per TensorFlow flavour: make install TENSORFLOW=gpu in a clone with cpu installs
-STAMP   = $(VENV)/.installed-$(TENSORFLOW)
-# cpu: tensorflow-cpu; gpu: TensorFlow with CUDA (make install TENSORFLOW=gpu, README)
+# cpu: tensorflow-cpu; gpu: TensorFlow with CUDA (make install TENSORFLOW=gpu, docs/gpu.md)
 TENSORFLOW ?= cpu
+$(if $(filter cpu gpu,$(TENSORFLOW)),,$(error TENSORFLOW is cpu or gpu, not '$(TENSORFLOW)'))
+# The lock files (docs/install.md): what running needs, and that with the development tools
+LOCK      = requirements/$(TENSORFLOW).txt
+DEV_LOCK  = requirements/$(TENSORFLOW)-dev.txt
+# A stamp per TensorFlow flavour: make install TENSORFLOW=gpu in a clone with cpu installs
+STAMP     = $(VENV)/.installed-$(TENSORFLOW)
+DEV_STAMP = $(VENV)/.installed-$(TENSORFLOW)-dev
+OTHER_TENSORFLOW = $(if $(filter gpu,$(TENSORFLOW)),tensorflow-cpu,tensorflow)
 
 export KEDRO_DISABLE_TELEMETRY := 1
 # MLflow's telemetry off, also in make mlflow's server (settings.py does it for runs)
@@ -15,28 +21,61 @@ export MLFLOW_DISABLE_TELEMETRY ?= true
 export MPLBACKEND := Agg
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help install data browser run smoke test lint bench viz mlflow report
+.PHONY: help install lock data browser run smoke test lint bench viz mlflow report
 
 help:
-	@echo "make install  .venv with the project, TensorFlow (TENSORFLOW=cpu|gpu) and the dev tools"
+	@echo "make install  .venv with the project and TensorFlow (TENSORFLOW=cpu|gpu), locked versions"
+	@echo "make lock     refresh the lock files, requirements/*.txt, from pyproject.toml (UPGRADE=1)"
 	@echo "make data     the real Fashion-MNIST (Debian's dataset-fashion-mnist when root)"
 	@echo "make run      full comparison on the real Fashion-MNIST (kedro run --pipelines=compare)"
 	@echo "make smoke    the same, small and fast (--env=smoke)"
 	@echo "make report   the path of an environment's latest report (ENV=lr_sweep; default local)"
-	@echo "make test     the test suite (installs Debian's chromium for the browser tests)"
+	@echo "make test     the test suite with the dev tools (and Debian's chromium for browser tests)"
 	@echo "make browser  Debian's chromium, for the browser tests"
 	@echo "make lint     ruff (the Kedro starters' rules, pyproject.toml)"
 	@echo "make bench    speed benchmark against the notebook's code"
 	@echo "make viz      kedro viz on http://127.0.0.1:4141"
 	@echo "make mlflow   the MLflow UI of the project's runs on http://127.0.0.1:5000"
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[$(TENSORFLOW),dev]"
+
+# The locked versions, checked against their hashes, then the project itself (every
+# dependency of it is in the lock). The other flavour's TensorFlow would shadow this one.
+$(STAMP): $(LOCK) pyproject.toml | $(BIN)/python
+	@$(BIN)/python -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' || { \
+	  echo "$(VENV) has $$($(BIN)/python -V), the lock files are for Python 3.11-3.13:" \
+	    "rm -rf $(VENV), then make again with PYTHON=python3.11 (or 3.12, 3.13)"; exit 1; }
+	@if $(BIN)/python -m pip show -q $(OTHER_TENSORFLOW) 2>/dev/null; then \
+	  echo "$(VENV) has $(OTHER_TENSORFLOW), the other TensorFlow flavour:" \
+	    "rm -rf $(VENV), then make again"; exit 1; fi
+	$(BIN)/python -m pip install -q --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install -q --no-deps -e .
+	touch $@
+
+# The development tools (pytest, ruff, playwright, Dask, ...): make test, lint and bench.
+$(DEV_STAMP): $(DEV_LOCK) $(STAMP)
+	$(BIN)/python -m pip install -q --require-hashes -r $(DEV_LOCK)
 	touch $@
 
 install: $(STAMP)
+
+# The lock files from pyproject.toml, keeping each locked version its range still allows
+# (UPGRADE=1: the newest each allows), for Python 3.11-3.13 on every platform (uv's
+# universal resolution). cpu-dev, the environment the figures were measured in, comes first;
+# the others take its versions.
+UV_VERSION := 0.13.9
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 \
+  --generate-hashes --annotation-style line --custom-compile-command "make lock" \
+  $(if $(UPGRADE),--upgrade)
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install -q uv==$(UV_VERSION)
+	$(UV_COMPILE) --extra cpu --extra dev -o requirements/cpu-dev.txt
+	$(UV_COMPILE) --extra cpu -c requirements/cpu-dev.txt -o requirements/cpu.txt
+	$(UV_COMPILE) --extra gpu -c requirements/cpu-dev.txt -o requirements/gpu.txt
+	$(UV_COMPILE) --extra gpu --extra dev -c requirements/cpu-dev.txt -c requirements/gpu.txt \
+	  -o requirements/gpu-dev.txt
 
 # The real Fashion-MNIST: the project's folder, else Debian's dataset-fashion-mnist
 # (apt-get when root), else the run downloads it. A run checks every file (counts, MD5).
@@ -64,13 +103,13 @@ smoke: data
 
 # Two test files at a time (one per core): the kedro runs they start are mostly start-up
 # (TensorFlow's import) and small trainings, which leave a core idle alone.
-test: data browser
+test: data browser $(DEV_STAMP)
 	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder --durations=10
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests benchmarks
 
-bench: data
+bench: data $(DEV_STAMP)
 	$(BIN)/python benchmarks/bench.py
 
 # The latest report of an environment, as the catalog of that environment finds it.

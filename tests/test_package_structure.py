@@ -80,9 +80,14 @@ def test_the_cli_and_the_pipelines_never_load_tensorflow():
 
 def test_tensorflow_comes_from_one_extra_for_the_cpu_and_one_for_a_gpu():
     """An extra cannot remove a base dependency: with tensorflow-cpu in the base, a GPU
-    install would get both packages. Neither is one; `make install` picks `cpu`."""
+    install would get both packages. Neither is one; `make install` picks `cpu`'s lock,
+    which holds tensorflow-cpu alone (the GPU lock: tensorflow alone)."""
     tensorflows = sorted(r.replace(" ", "") for r in importlib.metadata.requires("bn_compare")
                          if r.startswith("tensorflow"))
     assert tensorflows == ['tensorflow-cpu<3,>=2.16;extra=="cpu"',
                            'tensorflow[and-cuda]<3,>=2.16;extra=="gpu"']
-    assert 'pip install -q -e ".[$(TENSORFLOW),dev]"' in (PROJECT_ROOT / "Makefile").read_text()
+    assert "LOCK      = requirements/$(TENSORFLOW).txt" in (PROJECT_ROOT / "Makefile").read_text()
+    for flavour, only in (("cpu", "tensorflow-cpu"), ("gpu", "tensorflow")):
+        lock = (PROJECT_ROOT / "requirements" / f"{flavour}.txt").read_text().splitlines()
+        assert [line.split("==")[0] for line in lock
+                if line.startswith(("tensorflow==", "tensorflow-cpu=="))] == [only]
