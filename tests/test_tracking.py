@@ -21,6 +21,7 @@ from bn_compare.tracking import (
     TrackingConfigError,
     TrackingHook,
     TrackingLostError,
+    experiment_id_of,
     metric_values,
     tracking_uri,
 )
@@ -146,6 +147,25 @@ def test_a_tracking_uri_that_cannot_work_is_refused_naming_it(tmp_path, uri):
     with pytest.raises(TrackingConfigError) as raised:
         Tracker.connect(uri, "tests", tmp_path)
     assert str(raised.value).startswith(f"tracking.uri: cannot track to {uri!r}: ")
+
+
+def test_an_experiment_another_process_creates_meanwhile_is_found_by_name(store):
+    """Runs of a new study started at once each find the experiment missing and create it;
+    the store refuses all but the first (a SQLite store is connected to one process at a
+    time: tests/pipelines/test_concurrent_runs.py)."""
+    from mlflow import MlflowClient
+
+    other = MlflowClient(store)
+
+    class Meanwhile(MlflowClient):  # the other process creates it just after the look-up
+        def get_experiment_by_name(self, name):
+            if other.get_experiment_by_name(name) is None:
+                other.create_experiment(name)
+                return None
+            return super().get_experiment_by_name(name)
+
+    found = experiment_id_of(Meanwhile(store), "created meanwhile", None)
+    assert found == other.get_experiment_by_name("created meanwhile").experiment_id
 
 
 class _Gone:

@@ -1,12 +1,16 @@
 """The project's Kedro context (``settings.CONTEXT_CLASS``): where a run's parameters are
-validated, once, and become the run matrix and its pipelines."""
+validated, once, and become the run matrix and its pipelines, and where a run claims its
+save version."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from kedro.framework.context import KedroContext
 from kedro.framework.project import pipelines
+from kedro.io.core import VERSION_FORMAT
 
 from bn_compare.parameters import ProjectParameters
 from bn_compare.pipeline_registry import create_pipelines
@@ -24,3 +28,23 @@ class ProjectContext(KedroContext):
         self.run_matrix = RunMatrix(ProjectParameters.checked(self.config_loader["parameters"]))
         pipelines.configure(None)  # the registry's content comes from this context
         pipelines.update(create_pipelines(self.run_matrix))
+
+    def _get_catalog(self, *args: Any, save_version: str | None = None, **kwargs: Any) -> Any:
+        # A run's save version is Kedro's session id, the time in milliseconds: runs started
+        # in the same one would write the same version folders
+        if save_version:
+            save_version = claim_version(self.project_path / "sessions", save_version)
+        return super()._get_catalog(*args, save_version=save_version, **kwargs)
+
+
+def claim_version(folder: Path, version: str) -> str:
+    """``version``, or the next millisecond that no other run has claimed: a run claims its
+    version by creating ``folder/<version>``, which succeeds for one process only."""
+    folder.mkdir(parents=True, exist_ok=True)
+    while True:
+        try:
+            (folder / version).touch(exist_ok=False)  # O_CREAT | O_EXCL: atomic
+            return version
+        except FileExistsError:
+            later = datetime.strptime(version, VERSION_FORMAT) + timedelta(milliseconds=1)
+            version = later.strftime(VERSION_FORMAT)[:-4] + "Z"  # as Kedro's: milliseconds

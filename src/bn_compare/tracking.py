@@ -5,11 +5,13 @@ in this process, else from the run's saved files at its end (Dask, Kedro's Paral
 from __future__ import annotations
 
 import atexit
+import contextlib
+import fcntl
 import json
 import logging
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,39 @@ def tracking_uri(uri: str | None, project: Path) -> str:
     return uri or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{project.resolve()}/{STORE}"
 
 
+@contextlib.contextmanager
+def store_lock(uri: str) -> Iterator[None]:
+    """Held while a process connects to a SQLite store (a file ``<store>.lock`` beside it):
+    MLflow creates and migrates a new store's tables on first use, and processes doing that
+    at once leave it broken ("table already exists"); it also makes "the experiment, created
+    if new" one step."""
+    from sqlalchemy.engine import make_url
+
+    path = make_url(uri).database if uri.startswith("sqlite:") else None
+    if path in (None, "", ":memory:"):
+        yield
+        return
+    lock = Path(f"{path}.lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)  # released when the file is closed
+        yield
+
+
+def experiment_id_of(client: Any, name: str, artifact_location: str | None) -> str:
+    """The experiment's id, created if new; by another process meanwhile (an MLflow server's
+    store refuses the second with ``RESOURCE_ALREADY_EXISTS``) is found by its name."""
+    if found := client.get_experiment_by_name(name):
+        return found.experiment_id
+    try:
+        return client.create_experiment(name, tags=EXPERIMENT_TAGS,
+                                        artifact_location=artifact_location)
+    except Exception:
+        if found := client.get_experiment_by_name(name):
+            return found.experiment_id
+        raise
+
+
 def _words(error: Exception) -> str:  # an error's message on one line
     return " ".join(str(error).split())[:300]
 
@@ -54,11 +89,10 @@ class Tracker:
         try:
             from mlflow import MlflowClient
 
-            client = MlflowClient(tracking_uri=uri)
-            found = client.get_experiment_by_name(experiment)
             local = (project / ARTIFACTS).resolve().as_uri() if uri.startswith("sqlite:") else None
-            experiment_id = found.experiment_id if found else client.create_experiment(
-                experiment, tags=EXPERIMENT_TAGS, artifact_location=local)
+            with store_lock(uri):
+                client = MlflowClient(tracking_uri=uri)
+                experiment_id = experiment_id_of(client, experiment, local)
         except Exception as error:  # MLflow raises many kinds; each means "cannot use it"
             raise TrackingConfigError(
                 f"tracking.uri: cannot track to {uri!r}: {_words(error)} (set tracking.uri "
@@ -111,7 +145,11 @@ class TrackingHook:
     """Tracks each ``kedro run`` in MLflow (``tracking.*`` parameters): see above."""
 
     def __init__(self) -> None:
-        self._lock, self._tracker = threading.Lock(), None
+        self._lock, self._tracker, self._save_version = threading.Lock(), None, None
+
+    @hook_impl
+    def after_catalog_created(self, save_version: str | None) -> None:
+        self._save_version = save_version  # the run's: Kedro's run id, or claimed (context.py)
 
     @hook_impl
     def after_context_created(self, context: Any) -> None:
@@ -126,11 +164,12 @@ class TrackingHook:
             return
         uri = tracking_uri(settings.uri, self._project)
         tracker = Tracker.connect(uri, settings.experiment, self._project)
-        self._run_id = str(run_params.get("run_id"))
+        self._run_id = self._save_version or str(run_params.get("run_id"))
         name = " ".join(["+".join(run_params.get("pipeline_names") or ["compare"]),
                          run_params.get("env") or "local", self._run_id])
         parent = tracker.call("create_run", tracker.experiment_id, run_name=name,
-                              tags=parent_tags(run_params, self._project))
+                              tags=parent_tags({**run_params, "run_id": self._run_id},
+                                               self._project))
         if parent is None:
             raise TrackingConfigError(f"tracking.uri: cannot create a run in {uri!r}: "
                                       f"{tracker.failure}")

@@ -1,17 +1,20 @@
 """Every file the project writes goes to a temporary name beside its target
 (``table.1f2e3d4c.partial.csv``), moved into place once complete: a run killed or out of
-disk space mid-write never leaves a half-written file as the latest version."""
+disk space mid-write never leaves a half-written file as the latest version. A file that is
+there but cannot be read as what its dataset loads is one error: ``unreadable``."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 from typing import Any
 
 import fsspec
+import pandas as pd
 from kedro.io import AbstractVersionedDataset, DatasetError, Version
 from kedro.io.core import get_filepath_str, get_protocol_and_path
 from kedro_datasets.json import JSONDataset as _JSONDataset
@@ -44,6 +47,28 @@ def atomic_path(fs: fsspec.AbstractFileSystem, target: PurePosixPath) -> Iterato
     fs.invalidate_cache(fs.unstrip_protocol(str(target.parent)))
 
 
+def unreadable(dataset: AbstractVersionedDataset, path: str, kind: str,
+               problem: object) -> DatasetError:
+    """The one error for a file that is there but is not ``kind`` ("a CSV table"): the version,
+    the file and what is wrong (``DataCatalog.load`` puts the dataset's name in front).
+    ``dataset``: one of this package's, whose fsspec filesystem is ``_fs``."""
+    if dataset._fs.size(path) == 0:
+        problem = "the file is empty"
+    version = dataset.resolve_load_version()
+    where = f"version {version} cannot be read: {path}" if version else path
+    return DatasetError(f"{where} is not {kind}: {problem}")
+
+
+def own_version_first(self: AbstractVersionedDataset) -> str | None:
+    """``resolve_load_version`` of the project's datasets: Kedro's (``--load-versions``, else
+    the latest), except that a run loads the version it saved itself when there is one (its
+    catalog's save version): runs at once never read each other's outputs."""
+    own = self._version and not self._version.load and self._version.save
+    if own and self._exists_function(str(self._get_versioned_path(own))):
+        return own
+    return AbstractVersionedDataset.resolve_load_version(self)
+
+
 class AtomicSave:
     """Mixin, listed before a kedro-datasets file dataset: ``save`` writes atomically, through
     that class's own ``save`` on an unversioned instance pointed at the temporary path."""
@@ -65,13 +90,41 @@ class AtomicSave:
         with atomic_path(self._target_fs, self._get_save_path()) as partial:
             self._writer(filepath=partial).save(data)
 
+    resolve_load_version = own_version_first
+
 
 class CSVDataset(AtomicSave, _CSVDataset):
-    """kedro-datasets' ``pandas.CSVDataset``, written atomically."""
+    """kedro-datasets' ``pandas.CSVDataset``, written atomically; a file that is not a table,
+    or cut short, is ``unreadable``."""
+
+    def load(self) -> pd.DataFrame:
+        path = get_filepath_str(self._get_load_path(), self._protocol)
+        try:
+            table = super().load()
+        except DatasetError as exc:  # Kedro's, around pandas' parser errors or bad UTF-8
+            if not isinstance(exc.__cause__, ValueError):
+                raise
+            raise unreadable(self, path, "a CSV table", exc.__cause__) from exc.__cause__
+        if self._fs.tail(path, 1) != b"\n":  # pandas ends every line it writes with one
+            raise unreadable(self, path, "a CSV table",
+                             "truncated: its last line has no line break")
+        return table
 
 
 class JSONDataset(AtomicSave, _JSONDataset):
-    """kedro-datasets' ``json.JSONDataset``, written atomically."""
+    """kedro-datasets' ``json.JSONDataset``, written atomically; a file that is not JSON (cut
+    short, say) is ``unreadable``."""
+
+    def load(self) -> Any:
+        path = get_filepath_str(self._get_load_path(), self._protocol)
+        try:
+            return super().load()
+        except DatasetError as exc:  # Kedro's, around the decoder's error
+            if not isinstance(cause := exc.__cause__, ValueError):
+                raise
+            raise unreadable(self, path, "valid JSON", f"line {cause.lineno} column "
+                             f"{cause.colno}: {cause.msg}" if isinstance(
+                                 cause, json.JSONDecodeError) else cause) from cause
 
 
 class MatplotlibDataset(AtomicSave, _MatplotlibDataset):
@@ -79,7 +132,17 @@ class MatplotlibDataset(AtomicSave, _MatplotlibDataset):
 
 
 class TextDataset(AtomicSave, _TextDataset):
-    """kedro-datasets' ``text.TextDataset``, written atomically."""
+    """kedro-datasets' ``text.TextDataset``, written atomically; bytes that are not text in its
+    encoding are ``unreadable``."""
+
+    def load(self) -> str:
+        path = get_filepath_str(self._get_load_path(), self._protocol)
+        try:
+            return super().load()
+        except DatasetError as exc:  # Kedro's, around the decoding error
+            if not isinstance(exc.__cause__, UnicodeDecodeError):
+                raise
+            raise unreadable(self, path, "text", exc.__cause__) from exc.__cause__
 
 
 class FileDataset(AbstractVersionedDataset[Any, Any]):
@@ -112,6 +175,8 @@ class FileDataset(AbstractVersionedDataset[Any, Any]):
             return self._fs.exists(self._load_path())
         except DatasetError:  # no version saved yet
             return False
+
+    resolve_load_version = own_version_first
 
     def _load_path(self) -> str:
         return get_filepath_str(self._get_load_path(), self._protocol)
