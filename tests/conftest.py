@@ -216,8 +216,9 @@ def smoke_catalog(project: Path):
         return session.load_context().catalog
 
 
-def tracked_runs(store_uri: str, experiment: str = "bn-compare") -> list:
-    """Every kedro run tracked in the store, newest first: (parent, {namespace: child})."""
+def tracked_runs(store_uri: str, experiment: str = "smoke") -> list:
+    """Every kedro run of a study (the smoke environment's by default) tracked in the store,
+    newest first: (parent, {namespace: child})."""
     from mlflow import MlflowClient
 
     client = MlflowClient(store_uri)

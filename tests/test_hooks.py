@@ -1,9 +1,11 @@
 """The project's hooks, called as Kedro calls them: the input check before any node, the
-progress of the trainings."""
+progress of the trainings, the answers at the end."""
 
 from __future__ import annotations
 
+import io
 import itertools
+import json
 import logging
 from types import SimpleNamespace
 
@@ -11,9 +13,10 @@ import numpy as np
 import pytest
 from kedro.io import DataCatalog, DatasetError, MemoryDataset, Version
 from kedro.pipeline import Node, Pipeline
+from rich.console import Console
 
-from bn_compare.datasets import FashionMNISTDataset, NumpyDataset
-from bn_compare.hooks import InputCheckHook, InvalidRunRequestError, ProgressHook
+from bn_compare.datasets import FashionMNISTDataset, JSONDataset, NumpyDataset, TextDataset
+from bn_compare.hooks import AnswerHook, InputCheckHook, InvalidRunRequestError, ProgressHook
 from bn_compare.parameters import InvalidParametersError
 from bn_compare.pipelines.compare import create_pipeline
 from tests.conftest import context_for
@@ -60,11 +63,17 @@ def test_requested_versions_must_exist(base_parameters, tmp_path):
         f"(see conf/base/catalog.yml)"]
 
 
-def _progress(raw, catalog=None, only_missing_outputs=False):
-    """The hook before a run, on a clock that moves 10 s each time it is read."""
+def _terminal() -> Console:
+    return Console(file=io.StringIO(), force_terminal=True, width=120)
+
+
+def _progress(raw, catalog=None, only_missing_outputs=False, console=None):
+    """The hook before a run, on a clock that moves 10 s each time it is read; its output
+    not a terminal unless ``console`` says so."""
     context = context_for(raw)
     pipeline = create_pipeline(context.run_matrix)
-    hook = ProgressHook(clock=itertools.count(step=10).__next__)
+    hook = ProgressHook(clock=itertools.count(step=10).__next__,
+                        console=console or Console(file=io.StringIO()))
     hook.after_context_created(context)
     hook.before_pipeline_run({"only_missing_outputs": only_missing_outputs}, pipeline,
                              catalog or DataCatalog())
@@ -92,3 +101,43 @@ def test_progress_counts_only_the_trainings_a_resumed_run_has_left(base_paramete
         hook.after_node_run(trainings[-1])
     # the two BN variants; the baseline's outputs exist
     assert caplog.records[-1].getMessage().startswith("1/2 trainings done")
+
+
+def test_a_terminal_shows_a_live_bar_instead_of_the_log_lines(base_parameters, caplog):
+    hook, trainings = _progress(base_parameters, console=(terminal := _terminal()))
+    with caplog.at_level(logging.INFO, logger="bn_compare.hooks"):
+        for node in trainings:
+            hook.after_node_run(node)
+        hook.after_pipeline_run()
+    assert not caplog.records
+    last = terminal.file.getvalue().split("\r")[-1]  # the bar as it was left
+    assert "3/3 trainings" in last and "━" in last and "elapsed 0:30 - all done" in last
+
+
+def _verdict_catalog(folder, *, save_version=None):
+    version = Version(None, save_version)
+    return DataCatalog({
+        "verdict": JSONDataset(filepath=str(folder / "verdict.json"), version=version),
+        "report": TextDataset(filepath=str(folder / "report.html"), version=version)})
+
+
+def test_a_run_ends_with_its_answers_and_the_path_of_its_report(tmp_path):
+    verdict = {"answers": [{"text": "Does BatchNormalization help? Yes."},
+                           {"text": "Where should it go? Either place."}]}
+    catalog = _verdict_catalog(tmp_path, save_version="2026-12-07T10.00.00.000Z")
+    catalog.save("verdict", verdict)
+    catalog.save("report", "<html></html>")
+    terminal = _terminal()
+    pipeline = Pipeline([Node(json.dumps, "x", "verdict"), Node(json.dumps, "verdict", "report")])
+    AnswerHook(terminal).after_pipeline_run(pipeline, catalog)
+    assert terminal.file.getvalue().splitlines() == [
+        "", "Answers:", "  Does BatchNormalization help? Yes.",
+        "  Where should it go? Either place.",
+        f"Report: {tmp_path}/report.html/2026-12-07T10.00.00.000Z/report.html"]
+
+
+def test_a_run_without_a_verdict_prints_no_answers(tmp_path):
+    terminal = _terminal()
+    AnswerHook(terminal).after_pipeline_run(Pipeline([Node(json.dumps, "x", "y")]),
+                                            _verdict_catalog(tmp_path))
+    assert terminal.file.getvalue() == ""

@@ -31,3 +31,23 @@ def test_each_shipped_environment_is_valid_and_as_large_as_it_says(  # noqa: PLR
         variants, points, seeds)
     assert len(matrix.runs) == variants * points * seeds
     assert len(matrix.confirmations) == confirmations
+
+
+SHIPPED = sorted(path.name for path in (PROJECT_ROOT / "conf").iterdir()
+                 if path.is_dir() and path.name not in ("base", "local"))
+
+
+@pytest.mark.parametrize("env", [*SHIPPED, "local"])
+def test_each_study_writes_in_its_own_folder_and_logs_to_its_own_experiment(env):
+    loader = settings.CONFIG_LOADER_CLASS(conf_source=str(PROJECT_ROOT / "conf"), env=env,
+                                          **settings.CONFIG_LOADER_ARGS)
+    study = None if env == "local" else env  # local: no study, the project's default
+    folder = f"data/{study}" if study else "data"
+    catalog = loader["catalog"]
+    written = {entry["filepath"].removeprefix(folder + "/").partition("/")[0]
+               for entry in catalog.values() if "filepath" in entry}
+    assert written == {"05_model_input", "06_models", "07_model_output", "08_reporting"}
+    assert catalog["{variant}.{run}.model"]["filepath"] == (
+        f"{folder}/06_models/{{variant}}/{{run}}/model.keras")
+    parameters = ProjectParameters.checked(loader["parameters"])
+    assert (parameters.study, parameters.tracking.experiment) == (study, study or "bn-compare")

@@ -22,6 +22,7 @@ from tests.conftest import (
     chromium_page,
     descendants,
 )
+from tests.pipelines.test_viz_view import SIZE_WARNING, study_pipeline, top_level_view
 
 pytestmark = pytest.mark.pipeline
 
@@ -84,6 +85,29 @@ def test_api_shows_one_namespace_per_variant_layers_and_parameters(viz):
     assert by_name["fashion_mnist_raw"]["layer"] == "raw"
     assert by_name["x_train"]["layer"] == "model_input"
     assert any(node["type"] == "parameters" for node in main["nodes"])
+
+
+def _first_view(main: dict) -> tuple[set[str], set[tuple[str, str]]]:
+    """What the page first draws, by name (the bundle's selectors): every modular pipeline
+    collapsed, so the root's children and the inputs and outputs of the top-level ones,
+    parameters hidden; and the edges between those."""
+    by_id = {node["id"]: node for node in main["nodes"]}
+    tree = main["modular_pipelines"]
+    shown = {child["id"] for child in tree["__root__"]["children"]}
+    shown |= {io for group in shown & tree.keys()
+              for io in (*tree[group]["inputs"], *tree[group]["outputs"])}
+    shown = {node for node in shown if by_id[node]["type"] != "parameters"}
+    edges = {(by_id[edge["source"]]["name"], by_id[edge["target"]]["name"])
+             for edge in main["edges"] if {edge["source"], edge["target"]} <= shown}
+    return {by_id[node]["name"] for node in shown}, edges
+
+
+def test_the_first_view_is_the_one_computed_from_the_pipeline(viz, smoke_project):
+    names, edges = _first_view(viz["main"])
+    view = top_level_view(study_pipeline("smoke", smoke_project))
+    assert names == view.groups | view.tasks | view.datasets
+    assert edges == view.edges
+    assert view.groups == set(VARIANTS) and view.size < SIZE_WARNING
 
 
 def test_comparison_table_preview(viz):

@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import logging
 import math
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
 from kedro.io import AbstractVersionedDataset, DatasetError
+from rich import get_console
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn
 
 from bn_compare.parameters import InvalidParametersError
 
@@ -74,13 +79,16 @@ class InputCheckHook:
 
 
 class ProgressHook:
-    """Logs ``k/N trainings done - elapsed m:ss - about M min left`` as trainings end (the
-    work left, in steps, at the pace so far). Node hooks fire where nodes run: here under
-    the Sequential and Thread runners; the Dask runner logs each task as it completes."""
+    """How far the trainings have got, as they end (the work left, in steps, at the pace so
+    far): a live bar in a terminal, else ``k/N trainings done - elapsed m:ss - about M min
+    left`` log lines. Node hooks fire where nodes run: here under the Sequential and Thread
+    runners; the Dask runner logs each task as it completes."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock, self._lock = clock, threading.Lock()
+    def __init__(self, clock: Callable[[], float] = time.monotonic,
+                 console: Console | None = None) -> None:
+        self._clock, self._lock, self._console = clock, threading.Lock(), console
         self._waiting: dict[str, int] = {}  # training node: its work in steps, until it ends
+        self._bar: Progress | None = None
 
     @hook_impl
     def after_context_created(self, context: Any) -> None:
@@ -98,6 +106,13 @@ class ProgressHook:
         self._waiting = {n.name: runs[n.name].epochs * math.ceil(images / runs[n.name].batch_size)
                          for n in nodes}
         self._total, self._done, self._start = len(nodes), 0, self._clock()
+        console = self._console or get_console()  # Kedro's log lines print above the bar
+        if nodes and console.is_terminal:
+            self._bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                                 TextColumn("{task.fields[note]}"), console=console)
+            self._task = self._bar.add_task(f"0/{self._total} trainings", note="",
+                                            total=sum(self._waiting.values()))
+            self._bar.start()
 
     @hook_impl
     def after_node_run(self, node: Any) -> None:
@@ -106,10 +121,51 @@ class ProgressHook:
                 return
             self._done += self._waiting.pop(node.name)
             left, elapsed = sum(self._waiting.values()), self._clock() - self._start
-            logger.info("%d/%d trainings done - elapsed %d:%02d - %s",
-                        self._total - len(self._waiting), self._total, *divmod(round(elapsed), 60),
-                        f"about {max(1, round(left * elapsed / self._done / 60))} min left"
-                        if self._waiting else "all done")
+            done = f"{self._total - len(self._waiting)}/{self._total} trainings"
+            note = ("elapsed {}:{:02d} - ".format(*divmod(round(elapsed), 60))
+                    + (f"about {max(1, round(left * elapsed / self._done / 60))} min left"
+                       if self._waiting else "all done"))
+            if self._bar:
+                self._bar.update(self._task, completed=self._done, description=done, note=note)
+            else:
+                logger.info("%s done - %s", done, note)
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        if self._bar:
+            self._bar.stop()
+            self._bar = None
+
+    on_pipeline_error = hook_impl(after_pipeline_run)
+
+
+class AnswerHook:
+    """Where the user is, after Kedro's last line: the answers of the verdict a run wrote
+    (or has, when ``--only-missing-outputs`` left it) and the path of its report."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self._console = console
+
+    @hook_impl(trylast=True)  # after the progress bar is gone
+    def after_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
+        if "verdict" not in pipeline.all_outputs():
+            return
+        verdict, report = (saved_path(catalog.get(name)) for name in ("verdict", "report"))
+        if verdict is None:
+            return
+        answers = [f"  {answer['text']}" for answer in json.loads(verdict.read_text())["answers"]]
+        (self._console or get_console()).print(
+            "\n".join(["", "Answers:", *answers, f"Report: {report or 'not written'}"]),
+            markup=False, highlight=False, soft_wrap=True)
+
+
+def saved_path(dataset: Any) -> Path | None:
+    """A versioned dataset's file this run saved, else its latest, else None."""
+    with contextlib.suppress(DatasetError):  # none saved yet
+        paths = [Path(p) for p in dataset.list_versions(full_path=True)]  # the latest first
+        version = dataset.resolve_save_version()
+        return next((p for p in paths if p.parent.name == version), paths[0] if paths else None)
+    return None
 
 
 class MemoryReleaseHook:

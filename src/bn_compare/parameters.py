@@ -217,6 +217,7 @@ class AblationParams(Section):
 class ProjectParameters(Section):
     """Every parameter of the project (``conf/*/parameters*.yml`` merged)."""
 
+    study: str | None = None  # conf/<env>/globals.yml: the report names it
     data: DataParams = DataParams()
     training: TrainingParams = TrainingParams()
     statistics: StatisticsParams = StatisticsParams()

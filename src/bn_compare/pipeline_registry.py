@@ -14,17 +14,22 @@ from bn_compare.pipelines import (
     reporting,
     training,
 )
+from bn_compare.pipelines.stacking import TABLES_TAG
 from bn_compare.run_matrix import RunMatrix
 
 PIPELINE_NAMES = ("data_processing", "training", "evaluation", "diagnostics", "reporting",
-                  "compare", "__default__")
+                  "compare", "tables", "__default__")
 
 
 def create_pipelines(matrix: RunMatrix) -> dict[str, Pipeline]:
-    """Each pipeline by its module's name; ``compare`` (the five composed) is the default."""
+    """Each pipeline by its module's name; ``compare`` (the five composed) is the default;
+    ``tables``: everything over every run, made again from the runs' saved outputs (after
+    ``--only-missing-outputs``, which keeps the tables it finds)."""
     modules = (data_processing, training, evaluation, diagnostics, reporting, compare)
     pipelines = {m.__name__.rpartition(".")[2]: m.create_pipeline(matrix) for m in modules}
-    return {**pipelines, "__default__": pipelines["compare"]}
+    stacking = pipelines["compare"].only_nodes_with_tags(TABLES_TAG).nodes
+    tables = pipelines["compare"].from_nodes(*(node.name for node in stacking))
+    return {**pipelines, "tables": tables, "__default__": pipelines["compare"]}
 
 
 def register_pipelines() -> dict[str, Pipeline]:

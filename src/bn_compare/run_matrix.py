@@ -8,6 +8,7 @@ with ``confirm.cross`` ``cross.<variant>.seed_<seed>`` at the best variant's bes
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -37,6 +38,13 @@ class Run:
         return ".".join(filter(None, (*pair, f"seed_{self.seed}")))
 
     @property
+    def group(self) -> str:
+        """Where its tables are stacked with those of the runs beside it (``evaluation``):
+        its variant's namespace, or a confirmation's without the seed
+        (``confirm.baseline``). Kedro-Viz draws both as groups, the runs nested inside."""
+        return self.namespace.rpartition(".")[0] if self.confirms else self.variant
+
+    @property
     def key(self) -> dict[str, Any]:
         """The run's identifying columns in the tables: variant, grid values, seed."""
         return {"variant": self.variant, **self.point.overrides, "seed": self.seed}
@@ -48,6 +56,15 @@ class Run:
         whose = "the best variant's best" if self.cross else "its best"
         best = f"at {whose}{f' for {self.point.label}' if self.point.settings else ''}, "
         return f"{self.variant}{where} {best if self.confirms else ''}seed {self.seed}"
+
+
+def by_group(runs: Iterable[Run]) -> dict[str, list[Run]]:
+    """``runs`` by their ``group``, in order: a group's runs follow one another in the
+    matrix, so its groups' tables one under the other keep the runs' order."""
+    groups: dict[str, list[Run]] = {}
+    for run in runs:
+        groups.setdefault(run.group, []).append(run)
+    return groups
 
 
 @dataclass(frozen=True, eq=False)

@@ -12,6 +12,7 @@ import pickle
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from kedro.io import AbstractDataset, MemoryDataset
 from kedro.pipeline import Node, Pipeline
 from kedro.runner import AbstractRunner, SequentialRunner
 from kedro.runner import ThreadRunner as KedroThreadRunner
@@ -37,6 +38,27 @@ class ThreadRunner(KedroThreadRunner):
 
     def _get_executor(self, max_workers: int) -> ThreadPoolExecutor:
         return _CancellingPool(max_workers=max_workers)
+
+
+class _DaskDataset(AbstractDataset):
+    """A dataset of the pipeline that the catalog keeps in memory (a group's stacked tables),
+    kept by the Dask scheduler between tasks, as in Kedro's documented Dask runner."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def load(self) -> Any:
+        from distributed import get_client
+
+        return get_client().get_dataset(self._name)
+
+    def save(self, data: Any) -> None:
+        from distributed import get_client
+
+        get_client().publish_dataset(data, name=self._name, override=True)
+
+    def _describe(self) -> dict[str, Any]:
+        return {"name": self._name}
 
 
 class DaskRunner(AbstractRunner):
@@ -81,6 +103,9 @@ class DaskRunner(AbstractRunner):
         from distributed import as_completed
 
         dependencies = pipeline.node_dependencies
+        for name in pipeline.all_outputs():  # in memory, an output would stay in its worker
+            if isinstance(catalog.get(name), MemoryDataset):  # named per run: a shared
+                catalog[name] = _DaskDataset(f"{run_id}:{name}")  # scheduler serves many
         with self._client() as client:
             futures: dict[Node, Any] = {}
             for node in pipeline.nodes:  # topologically sorted
@@ -95,3 +120,7 @@ class DaskRunner(AbstractRunner):
             except BaseException:
                 client.cancel(list(futures.values()))
                 raise
+            finally:  # the run's tables in memory, gone with it
+                for name in set(client.list_datasets()) & {f"{run_id}:{n}" for n in
+                                                          pipeline.all_outputs()}:
+                    client.unpublish_dataset(name)

@@ -6,7 +6,7 @@ import os
 from kedro.config import OmegaConfigLoader
 
 from bn_compare.context import ProjectContext
-from bn_compare.hooks import InputCheckHook, MemoryReleaseHook, ProgressHook
+from bn_compare.hooks import AnswerHook, InputCheckHook, MemoryReleaseHook, ProgressHook
 from bn_compare.tracking import TrackingHook
 
 # Processes are spawned, never forked from one that may hold TensorFlow's threads. With
@@ -18,7 +18,7 @@ multiprocessing.set_start_method("spawn", force=True)
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 # Before a run: the inputs checked (tryfirst), then MLflow opens its run.
-HOOKS = (InputCheckHook(), TrackingHook(), ProgressHook(), MemoryReleaseHook())
+HOOKS = (InputCheckHook(), TrackingHook(), ProgressHook(), MemoryReleaseHook(), AnswerHook())
 
 CONTEXT_CLASS = ProjectContext
 
@@ -29,4 +29,9 @@ CONFIG_LOADER_ARGS = {
     # Environments and --params override single keys (training.epochs=3) instead of
     # replacing a whole top-level block.
     "merge_strategy": {"parameters": "soft"},
+    # A study's folder and experiment from its name (conf/base/globals.yml)
+    "custom_resolvers": {
+        "subfolder": lambda root, name: root if name is None else f"{root}/{name}",
+        "or_default": lambda value, default: default if value is None else value,
+    },
 }

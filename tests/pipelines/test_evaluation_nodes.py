@@ -5,9 +5,9 @@ import pytest
 from bn_compare.pipelines.evaluation.nodes import (
     confusion_matrix,
     plot_confusion_matrix,
-    stack_tables,
     summarise_run,
 )
+from bn_compare.pipelines.stacking import stack_tables
 from tests.conftest import SUMMARY
 
 CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",

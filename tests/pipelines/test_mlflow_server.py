@@ -81,7 +81,7 @@ def tracked(server, smoke_project, tmp_path_factory):
     result = run_in_process(project, "--env=smoke",
                             f"--params=tracking.uri={server},training.epochs=1")
     assert result.exit_code == 0, result.output[-4000:]
-    experiment = _api(server, "experiments/get-by-name?experiment_name=bn-compare")
+    experiment = _api(server, "experiments/get-by-name?experiment_name=smoke")  # the study's
     return project, experiment["experiment"]["experiment_id"]
 
 

@@ -27,7 +27,7 @@ def test_one_namespace_per_variant_and_seed_with_build_and_train_nodes(matrix):
             for step in PER_RUN_STEPS:
                 assert f"{variant}.seed_{seed}.{step}" in names
     assert {n.namespace for n in pipeline.nodes if n.namespace} == {
-        f"{v}.seed_{s}" for v in SEED_VARIANTS for s in (42, 43)}
+        f"{v}.seed_{s}" for v in SEED_VARIANTS for s in (42, 43)} | set(SEED_VARIANTS)
     # the sections Kedro would validate again are bound to the nodes, checked once
     assert {"params:data", "params:training", "params:statistics",
             "params:diagnostics"}.isdisjoint(pipeline.inputs())
@@ -56,6 +56,42 @@ def test_each_seed_is_bound_into_its_own_training_node(matrix):
 
 def test_adding_a_variant_adds_a_namespace_per_seed(matrix):
     pipeline = compare(matrix([*SEED_VARIANTS, "bn_no_bias"]))
-    assert "bn_no_bias.seed_42.train_model" in {n.name for n in pipeline.nodes}
-    table = next(n for n in pipeline.nodes if n.name == "build_comparison_table")
-    assert "bn_no_bias.seed_42.summary" in table.inputs
+    nodes = {n.name: n for n in pipeline.nodes}
+    assert "bn_no_bias.seed_42.train_model" in nodes
+    # its runs' summaries stacked inside its namespace, then with the other variants'
+    stack = nodes["bn_no_bias.stack_summaries"]
+    assert (stack.inputs, stack.outputs) == (["bn_no_bias.seed_42.summary"],
+                                             ["bn_no_bias.runs_summary"])
+    assert nodes["build_comparison_table"].inputs == [
+        f"{v}.runs_summary" for v in [*SEED_VARIANTS, "bn_no_bias"]]
+
+
+def test_a_grid_without_confirmation_seeds_has_no_confirmation_tables(base_parameters):
+    matrix = RunMatrix(ProjectParameters.checked({
+        **base_parameters, "grid": {"learning_rate": [0.1, 0.01]},
+        "confirm": {"seeds": [], "cross": True}}))
+    outputs = compare(matrix).all_outputs()
+    assert "best_settings" in outputs
+    assert not {"confirmation_table", "cross_confirmation_table",
+                "test_sampling_differences"} & outputs
+
+
+def test_the_tables_pipeline_makes_everything_over_every_run_from_the_runs_saved_outputs(
+        base_parameters):
+    """After ``--only-missing-outputs`` (which keeps the tables it finds), ``kedro run
+    --pipelines=tables`` reads only what each run saved and trains no run of the grid (its
+    confirmations, which train at the best settings those tables choose, come after)."""
+    from bn_compare.pipeline_registry import create_pipelines
+
+    raw = {**base_parameters, "grid": {"learning_rate": [0.01, 0.1]},
+           "confirm": {"seeds": [1000]}}
+    tables = create_pipelines(RunMatrix(ProjectParameters.checked(raw)))["tables"]
+    trained = {node.namespace.partition(".")[0] for node in tables.nodes
+               if node.name.endswith((".train_model", ".split_dataset"))}
+    assert trained == {"confirm", "cross"}
+    assert {"comparison_table", "confirmation_table", "cross_confirmation_table",
+            "test_sampling_differences", "verdict", "report"} <= tables.all_outputs()
+    saved = ("summary", "history", "diagnostics", "predictions", "setting", "parameters")
+    read = {name for name in tables.inputs() if not name.startswith("params:")}
+    model_input = {"x_train", "y_train", "x_valid", "y_valid", "x_test", "y_test"}
+    assert {name.rpartition(".")[2] for name in read} <= {*saved, *model_input}

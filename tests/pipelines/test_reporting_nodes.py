@@ -9,27 +9,51 @@ from html.parser import HTMLParser
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.text import Text
 from scipy import stats
 
 from bn_compare.parameters import DataParams, StatisticsParams, TrainingParams
+from bn_compare.pipelines.diagnostics.nodes import summarise_diagnostics
+from bn_compare.pipelines.diagnostics.plots import (
+    plot_activation_percentiles,
+    plot_landscape_smoothness,
+)
+from bn_compare.pipelines.evaluation.nodes import plot_confusion_matrix
+from bn_compare.pipelines.reporting.ablation import compute_ablation_effects
 from bn_compare.pipelines.reporting.content import build_report_content
+from bn_compare.pipelines.reporting.cross import best_variant_settings
 from bn_compare.pipelines.reporting.nodes import (
+    build_sweep_table,
+    compare_best_settings,
     compute_pairwise_differences,
+    compute_setting_interactions,
     compute_variant_statistics,
     epochs_to_target,
+    select_best_settings,
 )
 from bn_compare.pipelines.reporting.plots import (
     plot_learning_curves,
+    plot_sweep_curves,
     plot_test_accuracy_intervals,
 )
 from bn_compare.pipelines.reporting.report import write_report
-from bn_compare.pipelines.reporting.verdict import verdict, write_verdict
+from bn_compare.pipelines.reporting.stability import compute_selection_stability
+from bn_compare.pipelines.reporting.verdict import (
+    seed_list,
+    verdict,
+    write_grid_verdict,
+    write_verdict,
+)
 from bn_compare.pipelines.statistics import (
     NO_INTERVAL,
     mean_interval,
     normalizations,
     paired_difference,
 )
+from tests.pipelines.test_ablation import ablation, factorial_table
+from tests.pipelines.test_diagnostics_nodes import _table as diagnostics_table
 
 STATISTICS = StatisticsParams(confidence=0.95, target_val_accuracy=0.85)
 SEEDS = [1, 2, 3, 4, 5]
@@ -308,6 +332,64 @@ def test_plots_show_a_band_only_with_several_seeds():
     assert [t.get_text() for t in dots.axes[0].get_yticklabels()] == ["baseline", "bn"]
 
 
+def _cut_off(figure):
+    """What ``figure`` draws past its own edges, by name: each axes (with its title, labels,
+    ticks and legend) by its title, the suptitle and other texts by their text; what the
+    saved PNG would cut."""
+    figure.set_dpi(120)  # the catalog's: text and layout differ by a pixel between dpis
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    figure.draw(renderer)  # the layout, as savefig does it
+    edge = figure.bbox.padded(0.5)  # half a pixel of rounding
+    cut = []
+    for artist in figure.get_children():
+        if artist is figure.patch or not artist.get_visible() or not artist.get_in_layout():
+            continue
+        box = artist.get_tightbbox(renderer)
+        if not (edge.contains(box.x0, box.y0) and edge.contains(box.x1, box.y1)):
+            cut.append(artist.get_title() if isinstance(artist, Axes) else artist.get_text()
+                       if isinstance(artist, Text) else type(artist).__name__)
+    return cut
+
+
+def test_no_figure_cuts_off_its_own_text():
+    """Every plot with the longest names the studies have (the sweep's suptitle, wider than
+    its figure, used to be cut at both edges)."""
+    long = {"baseline": "leaky_hidden_bn_before", "bn": "bn_before_activation_renorm"}
+    comparison = pd.DataFrame([row for v in SWEEP_VARIANTS
+                               for row in _sweep_runs(v, SWEEP_RATES[:3], SWEEP_SEEDS)])
+    curves = pd.DataFrame([{**row, "epoch": epoch, "val_accuracy": 0.8, "val_loss": 0.5}
+                           for row in comparison.to_dict("records") for epoch in (1, 2)])
+    statistics = compute_variant_statistics(comparison, curves, statistics=STATISTICS,
+                                            grid_keys=SWEEP_KEYS)
+    sweep = build_sweep_table(statistics, SWEEP_KEYS)
+    two_keys = pd.concat([comparison.assign(optimizer=name) for name in ("SGD", "Adam")])
+    two_key_sweep = build_sweep_table(compute_variant_statistics(
+        two_keys, pd.concat([curves.assign(optimizer=name) for name in ("SGD", "Adam")]),
+        statistics=STATISTICS, grid_keys=(*SWEEP_KEYS, "optimizer")), (*SWEEP_KEYS, "optimizer"))
+    diagnostics = summarise_diagnostics(
+        diagnostics_table().replace({"variant": long}).assign(learning_rate=0.1),
+        statistics=STATISTICS, grid_keys=SWEEP_KEYS)
+    figures = {
+        "learning curves": plot_learning_curves(curves, statistics=STATISTICS),
+        "learning curves across the grid": plot_learning_curves(
+            curves, statistics=STATISTICS, grid_keys=SWEEP_KEYS),
+        "intervals at the best settings": plot_test_accuracy_intervals(
+            comparison, statistics, select_best_settings(sweep, SWEEP_KEYS),
+            grid_keys=SWEEP_KEYS),
+        "sweep curves": plot_sweep_curves(sweep, SWEEP_KEYS),
+        "sweep curves of two keys": plot_sweep_curves(two_key_sweep,
+                                                      (*SWEEP_KEYS, "optimizer")),
+        "activation percentiles": plot_activation_percentiles(diagnostics, SWEEP_KEYS),
+        "landscape smoothness": plot_landscape_smoothness(diagnostics, SWEEP_KEYS),
+        "no diagnostics": plot_landscape_smoothness(diagnostics.iloc[:0]),
+        "confusion matrix": plot_confusion_matrix(
+            np.arange(100) % 10, np.arange(100) % 7, list(DataParams().class_names),
+            title="leaky_hidden_bn_before at the best variant's best for batch_size=8, seed 1009"),
+    }
+    assert {name: _cut_off(figure) for name, figure in figures.items()} == dict.fromkeys(
+        figures, [])
+
+
 class _Images(HTMLParser):
     def __init__(self):
         super().__init__()
@@ -350,7 +432,7 @@ def test_which_variants_normalize_is_read_from_the_accounting():
         "plain": (), "norms": ("GroupNormalization", "BatchNormalization")}
 
 
-def _content(seeds, accounting=None, **accuracies):
+def _content(seeds, accounting=None, ablation_effects=None, **accuracies):
     """``report_content`` of runs with these test accuracies per seed."""
     comparison = _comparison(seeds=seeds, **accuracies)
     statistics = compute_variant_statistics(comparison, _curves(seeds=seeds, **accuracies),
@@ -359,9 +441,9 @@ def _content(seeds, accounting=None, **accuracies):
     accounting = _accounting(accuracies) if accounting is None else accounting
     return build_report_content(
         comparison, statistics, pairwise, accounting,
-        write_verdict(statistics, pairwise, accounting),
+        write_verdict(statistics, pairwise, accounting), ablation_effects=ablation_effects,
         data=DataParams(class_names=list("abcdefghij")), training=TrainingParams(epochs=2),
-        statistics=STATISTICS,
+        statistics=STATISTICS, study="seeds", commit="75a1027", machine="AMD EPYC, 2 cores, AVX2",
         layers={v: spec["layers"] for v, spec in _variants(accuracies).items()})
 
 
@@ -404,6 +486,22 @@ def test_the_content_is_plain_json_with_what_the_page_says():
     assert content["why"] is None  # no diagnostics given: no section "Why"
 
 
+def test_the_ablation_table_gives_each_effect_with_its_interval_and_share():
+    """Its 21 columns, too many for the page, shown as 12 (all of them: the CSV file)."""
+    effects = compute_ablation_effects(factorial_table(), ablation=ablation(),
+                                       statistics=STATISTICS)
+    table = _content(SEEDS, ablation_effects=effects, baseline=BASELINE,
+                     bn=BN)["ablation"]["table"]
+    assert [field["name"] for field in table["schema"]["fields"]] == [
+        "variant", "path", "factor", "change", "comparison", "seeds", "diverged", "effect (pp)",
+        "95% CI (pp)", "p (Holm)", "share of the gain", "finding"]
+    total = next(row for row in table["data"] if row["factor"] == "total")
+    assert (total["comparison"], total["effect (pp)"], total["share of the gain"]) == (
+        "v111 − v000", 2.9, "100% [100%, 100%]")
+    gain = effects[effects["factor"] == "total"].iloc[0]
+    assert total["95% CI (pp)"] == f"{gain['ci_low_pp']:+.2f} to {gain['ci_high_pp']:+.2f}"
+
+
 def _png(figure):
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100)
@@ -422,6 +520,154 @@ def _report(seeds, **accuracies):
     images = _Images()
     images.feed(html)
     return html, images.sources
+
+
+# A report across a grid as lr_sweep writes it: three variants at seven learning rates with
+# three seeds each (the baseline diverging at the largest two), each variant's best
+# confirmed on ten fresh seeds, and every variant again at the best variant's best.
+SWEEP_VARIANTS = {  # variant: (its accuracy at its best learning rate, that rate)
+    "baseline": (0.880, 0.1), "bn_after_activation": (0.890, 0.1),
+    "bn_before_activation": (0.893, 0.3)}
+SWEEP_RATES = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
+SWEEP_SEEDS, CONFIRM_SEEDS = [42, 43, 44], list(range(1000, 1010))
+SWEEP_KEYS = ("learning_rate",)
+SWEEP_LAYERS = {  # conf/base's variants
+    "baseline": ["Flatten", ("Dense", 300, "he_normal"), "LeakyReLU", ("Dense", 100, "he_normal"),
+                 "LeakyReLU", ("Dense", 10, "softmax")],
+    "bn_after_activation": ["Flatten", "BatchNormalization", ("Dense", 300, "relu"),
+                            "BatchNormalization", ("Dense", 100, "relu"), "BatchNormalization",
+                            ("Dense", 10, "softmax")],
+    "bn_before_activation": ["Flatten", "BatchNormalization", ("Dense", 300, "he_normal"),
+                             "BatchNormalization", "Activation", ("Dense", 100, "he_normal"),
+                             "BatchNormalization", "Activation", ("Dense", 10, "softmax")]}
+
+
+def _layer_spec(layer):
+    if isinstance(layer, str):
+        return {"class_name": layer}
+    name, units, how = layer
+    return {"class_name": name, "units": units, **(
+        {"kernel_initializer": how} if how == "he_normal" else {"activation": how})}
+
+
+def _sweep_accounting():
+    """Three BatchNormalization layers (784, 300 and 100 features) in each BN variant."""
+    dense = [("dense", 235500), ("dense_1", 30100), ("dense_2", 1010)]
+    norms = [("batch_normalization", 784), ("batch_normalization_1", 300),
+             ("batch_normalization_2", 100)]
+    return pd.DataFrame(
+        [{"variant": v, "layer": name, "class_name": "Dense", "normalization": "",
+          "total": total, "trainable": total, "non_trainable": 0, "features": 0,
+          **dict.fromkeys(VECTORS[:4], 0)} for v in SWEEP_VARIANTS for name, total in dense]
+        + [{"variant": v, "layer": name, "class_name": "BatchNormalization",
+            "normalization": "BatchNormalization", "total": 4 * n, "trainable": 2 * n,
+            "non_trainable": 2 * n, "features": n, **dict.fromkeys(VECTORS[:4], n)}
+           for v in SWEEP_VARIANTS if v != "baseline" for name, n in norms])
+
+
+def _sweep_runs(variant, rates, seeds, **columns):
+    """Runs of ``variant``: its accuracy falls 1 pp per step of the grid from its best, and
+    moves by seed, differently in each variant; the baseline diverges at 1, and at 0.3 but
+    for every third seed."""
+    (peak, best), factor = SWEEP_VARIANTS[variant], 2 + list(SWEEP_VARIANTS).index(variant)
+    rows = []
+    for rate in rates:
+        steps = abs(SWEEP_RATES.index(rate) - SWEEP_RATES.index(best))
+        for seed in seeds:
+            accuracy = peak - 0.01 * steps + 0.002 * ((seed * factor + steps) % 5 - 2)
+            lost = variant == "baseline" and (rate == 1.0 or (rate == 0.3 and seed % 3 > 0))
+            rows.append({"variant": variant, "learning_rate": rate, "seed": seed,
+                         "total_params": 266610, "trainable_params": 266610,
+                         "non_trainable_params": 0, "final_val_accuracy": accuracy + 0.004,
+                         "best_val_accuracy": accuracy + 0.006, "test_accuracy": accuracy,
+                         "test_loss": 0.33 + (0.9 - accuracy), "seconds_per_epoch": 3.1,
+                         "diverged": lost, "diverged_at_epoch": 3 if lost else pd.NA,
+                         **columns})
+    return rows
+
+
+def _sweep():
+    """The ``report_content`` of ``SWEEP_VARIANTS`` across ``SWEEP_RATES``, built as the
+    pipeline's nodes build it, and the tables its figures are drawn from."""
+    comparison = pd.DataFrame([row for v in SWEEP_VARIANTS
+                               for row in _sweep_runs(v, SWEEP_RATES, SWEEP_SEEDS)])
+    curves = pd.DataFrame([{**row, "epoch": epoch, "loss": 0.4, "accuracy": 0.85,
+                            "val_loss": 0.35, "seconds": 3.1,
+                            "val_accuracy": row["final_val_accuracy"] - 0.02 * (10 - epoch)}
+                           for row in comparison.to_dict("records") for epoch in range(1, 11)])
+    statistics = compute_variant_statistics(comparison, curves, statistics=STATISTICS,
+                                            grid_keys=SWEEP_KEYS)
+    pairwise = compute_pairwise_differences(comparison, statistics=STATISTICS,
+                                            grid_keys=SWEEP_KEYS)
+    sweep = build_sweep_table(statistics, SWEEP_KEYS)
+    best = select_best_settings(sweep, SWEEP_KEYS)
+    confirmation = pd.DataFrame([row for v, (_, rate) in SWEEP_VARIANTS.items()
+                                 for row in _sweep_runs(v, [rate], CONFIRM_SEEDS)])
+    winner = best_variant_settings(best, SWEEP_KEYS).iloc[0]
+    cross = pd.DataFrame([row for v in SWEEP_VARIANTS for row in _sweep_runs(
+        v, [winner["learning_rate"]], CONFIRM_SEEDS, at_best_of=winner["variant"])])
+    differences = compare_best_settings(confirmation, best, statistics=STATISTICS,
+                                        grid_keys=SWEEP_KEYS)
+    accounting = _sweep_accounting()
+    said = write_grid_verdict(sweep, best, differences, pairwise, accounting,
+                              grid_keys=SWEEP_KEYS, confirmation_table=confirmation)
+    content = build_report_content(
+        comparison, statistics, pairwise, accounting, said, sweep_table=sweep,
+        best_settings=best, best_setting_differences=differences,
+        confirmation_table=confirmation, cross_confirmation_table=cross,
+        same_setting_differences=compute_pairwise_differences(
+            cross, statistics=STATISTICS, grid_keys=SWEEP_KEYS),
+        selection_stability=compute_selection_stability(
+            comparison, statistics=STATISTICS, grid_keys=SWEEP_KEYS, resamples=200),
+        setting_interactions=compute_setting_interactions(
+            comparison, statistics=STATISTICS, grid_keys=SWEEP_KEYS),
+        data=DataParams(), training=TrainingParams(epochs=10), statistics=STATISTICS,
+        study="lr_sweep", commit="75a1027 with uncommitted changes", machine="AMD EPYC, 2 cores, AVX2",
+        layers={v: list(map(_layer_spec, layers)) for v, layers in SWEEP_LAYERS.items()},
+        grid_keys=SWEEP_KEYS)
+    return json.loads(json.dumps(content)), {
+        "comparison": comparison, "curves": curves, "statistics": statistics, "best": best,
+        "sweep": sweep}
+
+
+def _sweep_report():
+    """The page of ``_sweep``'s content, with its figures, and its images."""
+    content, tables = _sweep()
+    html = write_report(
+        content, learning_curves=_png(plot_learning_curves(
+            tables["curves"], statistics=STATISTICS, grid_keys=SWEEP_KEYS)),
+        test_accuracy_intervals=_png(plot_test_accuracy_intervals(
+            tables["comparison"], tables["statistics"], tables["best"], grid_keys=SWEEP_KEYS)),
+        sweep_curves=_png(plot_sweep_curves(tables["sweep"], SWEEP_KEYS)))
+    images = _Images()
+    images.feed(html)
+    return html, images.sources
+
+
+@pytest.mark.parametrize(("seeds", "said"), [
+    ([42], "42"), ([1000, 1001], "1000, 1001"), ([44, 42, 43], "42–44"),
+    ([1, 2, 3, 7, 8], "1–3, 7, 8")])
+def test_seeds_are_said_in_order_three_in_a_row_as_a_range(seeds, said):
+    assert seed_list(seeds) == said
+
+
+def test_a_grid_report_says_which_seeds_each_answer_rests_on():
+    """The answers at the best settings rest on the confirmation's ten seeds, not on the
+    grid's three: the first answer, the sentence under the answers and the setup say so."""
+    content, _ = _sweep()
+    html = write_report(content, **dict.fromkeys(
+        ["learning_curves", "test_accuracy_intervals", "sweep_curves"], b""))
+    first, *others = content["verdict"]["answers"]
+    assert first.startswith("At each variant's best learning rate, on 10 confirmation seeds "
+                            "(1000–1009): Does BatchNormalization help? Yes.")
+    assert [answer[:20] for answer in others] == ["Where should it go? ", "Best variant: bn_bef"]
+    assert content["grid"]["basis"] == (
+        "The answers above rest on 10 fresh confirmation seeds (1000–1009), each variant "
+        "trained again at its best learning rate, chosen on the validation accuracy of the "
+        "grid's 3 seeds (42–44).")
+    assert not content["one_seed"]
+    assert "seeds per variant" not in html
+    assert "Seeds: 42, 43, 44; confirmation: 1000–1009." in html
 
 
 def test_report_reads_without_the_code():

@@ -17,11 +17,14 @@ from tests.pipelines.test_pipeline_in_memory import run_in_memory
 FINDINGS = {"equivalent", "better", "worse", "not conclusive",
             "no interval (fewer than 3 distinct values)"}
 STUDIES = {  # study: (grid runs, confirmation runs, best-setting pairs, the first answer's start)
-    "lr_sweep": (3 * 2, 3, 3, "At each variant's best setting: Does BatchNormalization help?"),
-    "optimizer_sweep": (3 * 2, 3, 3, "At each variant's best setting: Does BatchNormalization"),
-    "normalizers": (7 * 2, 7, 21, "At each variant's best setting: Does normalization help?"),
-    "batch_sweep": (3 * 2, 3 * 2, 3 * 2,
-                    "At each variant's best setting for batch_size=8: Does BatchNormalization"),
+    "lr_sweep": (3 * 2, 3, 3, "At each variant's best learning rate, on 1 confirmation seed "
+                 "(1000): Does BatchNormalization help?"),
+    "optimizer_sweep": (3 * 2, 3, 3, "At each variant's best learning rate and optimizer, on 1 "
+                        "confirmation seed (1000): Does BatchNormalization"),
+    "normalizers": (7 * 2, 7, 21, "At each variant's best learning rate, on 1 confirmation "
+                    "seed (1000): Does normalization help?"),
+    "batch_sweep": (3 * 2, 3 * 2, 3 * 2, "At each variant's best learning rate for "
+                    "batch_size=8, on 1 confirmation seed (1000): Does BatchNormalization"),
 }
 SECTIONS = ["<h3>At each variant's best setting</h3>", "Confirmation: each variant was trained",
             "<h3>The grid</h3>", "<h4>At each grid point</h4>",

@@ -172,8 +172,9 @@ def test_the_grid_verdict_answers_at_the_best_settings_and_at_each_point(statist
     said = _grid_verdict(statistics)
     assert json.loads(json.dumps(said, allow_nan=False)) == said  # plain JSON
     helps = said["answers"][0]
-    assert helps["text"].startswith("At each variant's best setting: Does BatchNormalization "
-                                    "help? Yes.")
+    assert helps["text"].startswith("At each variant's best learning rate, over the grid's 3 "
+                                    "seeds: Does BatchNormalization help? Yes.")
+    assert helps["seeds"] is None  # the grid's seeds: their count, said in the text
     assert helps["means"] == pytest.approx({"bn": 0.88, "plain": 0.85})
     (difference,) = helps["differences"]
     assert difference["settings"] == {"bn": "learning_rate=0.1", "plain": "learning_rate=0.1"}
@@ -219,8 +220,9 @@ def test_the_verdict_at_the_best_settings_rests_on_the_confirmation_alone(statis
         compute_pairwise_differences(_table(), statistics=STATISTICS, grid_keys=KEYS),
         ACCOUNTING, grid_keys=KEYS, confirmation_table=confirmation)
     helps = said["answers"][0]
-    assert helps["text"].startswith("At each variant's best setting: Does BatchNormalization "
-                                    "help? No.")
+    assert helps["text"].startswith("At each variant's best learning rate, on 3 confirmation "
+                                    "seeds (1000–1002): Does BatchNormalization help? No.")
+    assert [answer["seeds"] for answer in said["answers"]] == [CONFIRM_SEEDS] * 2
     assert helps["means"] == pytest.approx({"plain": 0.89, "bn": 0.85})
     (difference,) = helps["differences"]
     assert difference["n"] == 3 and difference["mean_difference"] == pytest.approx(-0.04)
@@ -259,14 +261,18 @@ def test_the_report_lays_out_the_grid(statistics):
         best_setting_differences=compare_best_settings(table, best, statistics=STATISTICS,
                                                        grid_keys=KEYS),
         data=DataParams(), training=TrainingParams(), statistics=STATISTICS, layers=LAYERS_OF,
-        grid_keys=KEYS)
+        study=None, commit="75a1027", machine="AMD EPYC, 2 cores, AVX2", grid_keys=KEYS)
     assert [row["setting"] for row in content["grid"]["best"]["data"]] == [
         "learning_rate=0.1", "learning_rate=0.1"]
     figure = _png(plot_sweep_curves(sweep, KEYS))
     html = write_report(json.loads(json.dumps(content)), learning_curves=figure,
                         test_accuracy_intervals=figure, sweep_curves=figure)
     assert "<h2>Across the grid</h2>" in html
-    assert "At each variant&#39;s best setting: Does BatchNormalization help? Yes." in html
+    assert ("At each variant&#39;s best learning rate, over the grid&#39;s 3 seeds: Does "
+            "BatchNormalization help? Yes.") in html
+    assert ("The answers above rest on the grid&#39;s 3 seeds (1–3), each variant at its best "
+            "learning rate, chosen on the validation accuracy of those same runs: this favours "
+            "the winners. Intervals are") in html
     assert "learning rate 0.01, 0.1, 1 (grid)" in html
     assert ("plain trained without diverging at learning_rate 0.01, 0.1; diverged at "
             "learning_rate 1 (3 of 3 runs).") in html

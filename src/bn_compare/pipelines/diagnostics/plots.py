@@ -1,10 +1,12 @@
 """The diagnostics' plots, built without pyplot (thread-safe), from ``diagnostics_summary``
 (means over seeds, with intervals): one row or line per variant at each of its settings
-(``grid_keys``: its best, one per value of the ``confirm.per`` keys)."""
+(``grid_keys``: its best, one per value of the ``confirm.per`` keys). Titles wrap to the
+figure's width (``wrap=True``), as ``reporting.plots``' do."""
 
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -19,12 +21,13 @@ from .nodes import DENSE, INPUT, LANDSCAPE
 
 UNIT = re.compile(rf"{INPUT}_unit_(\d+)_p50")  # a unit followed one by one: its median
 UNIT_STYLES = ("--", ":", "-.")
+YLABEL_WIDTH = 40  # characters a line: a measure's description along its axes' height
 
 
 def _off(title: str) -> Figure:
     fig = Figure(figsize=(8, 2))
     fig.text(0.5, 0.5, f"{title}: no diagnostics in these runs (diagnostics.enabled: false)",
-             ha="center", va="center")
+             ha="center", va="center", wrap=True)
     return fig
 
 
@@ -61,7 +64,7 @@ def plot_activation_percentiles(diagnostics_summary: pd.DataFrame,
                 ax.set_axis_off()
                 continue
             _percentile_panel(ax, lines, f"C{row}")
-            ax.set_title(f"{variant}: {layer}", fontsize=9)
+            ax.set_title(f"{variant}: {layer}", fontsize=9, wrap=True)
             ax.set(xlabel="epoch (0: before training)" if row == len(variants) - 1 else None,
                    ylabel="input to the nonlinearity" if column == 0 else None)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -69,7 +72,8 @@ def plot_activation_percentiles(diagnostics_summary: pd.DataFrame,
             ax.legend(fontsize=6, loc="upper left")
     fig.suptitle("Inputs to each layer's nonlinearity over training, on the probe images\n"
                  "(band: 15th to 85th percentile over all units, line: median; thin lines: "
-                 "single units' medians, dotted: their 15th and 85th; means over seeds)")
+                 "single units' medians, dotted: their 15th and 85th; means over seeds)",
+                 wrap=True)
     return fig
 
 
@@ -116,12 +120,13 @@ def plot_landscape_smoothness(diagnostics_summary: pd.DataFrame,
             ax.fill_between(points["epoch"], points["ci_low"], points["ci_high"], color=color,
                             alpha=0.2, linewidth=0)
         ax.set_yscale("log")
-        ax.set(xlabel="epoch", title=measure, ylabel=description)
-        ax.yaxis.label.set_size(8)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(textwrap.fill(description, YLABEL_WIDTH), fontsize=8)
+        ax.set_title(measure, wrap=True)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle("The loss landscape along the gradient at the checkpoints (Santurkar et al. "
                  "2018): lower is smoother\n(mean over seeds with its confidence band; steps "
-                 "of 0.5, 1, 2 and 4 x the learning rate, on the probe images)")
+                 "of 0.5, 1, 2 and 4 x the learning rate, on the probe images)", wrap=True)
     return fig

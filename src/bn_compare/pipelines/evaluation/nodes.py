@@ -1,5 +1,5 @@
 """Test-set evaluation of each run (variant x seed), its confusion matrix and summary
-row; the tables that collect every run."""
+row; the tables that collect runs (a group's, then every run)."""
 
 from __future__ import annotations
 
@@ -51,7 +51,8 @@ def plot_confusion_matrix(y_test: np.ndarray, predictions: np.ndarray,
     ax.set_ylabel("True class")
     ax.set_title(
         f"{title}: confusion matrix on the {counts.sum():,} test images\n"
-        f"(accuracy {accuracy:.4f}; numbers are counts, colour is the share of the row)"
+        f"(accuracy {accuracy:.4f}; numbers are counts, colour is the share of the row)",
+        wrap=True,  # a long run description stays inside the figure
     )
     fig.colorbar(image, ax=ax, label="share of true class")
     return fig
@@ -73,13 +74,3 @@ def summarise_run(history: pd.DataFrame, parameters: pd.DataFrame,
     }
     diverged_at = pd.array([history["diverged_at_epoch"].iloc[-1]], dtype="Int64")
     return pd.DataFrame([row]).assign(diverged_at_epoch=diverged_at)
-
-
-def stack_tables(*tables: pd.DataFrame, keys: list[dict[str, Any]]) -> pd.DataFrame:
-    """The tables one under the other, each prefixed with its key columns
-    (``keys[i]``, e.g. ``{"variant": "baseline", "seed": 42}``)."""
-    if len(tables) != len(keys):
-        raise ValueError(f"{len(tables)} tables but {len(keys)} keys")
-    parts = [table.assign(**key)[[*key, *(c for c in table.columns if c not in key)]]
-             for table, key in zip(tables, keys, strict=True)]
-    return pd.concat(parts, ignore_index=True)

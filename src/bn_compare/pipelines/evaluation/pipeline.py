@@ -1,16 +1,19 @@
 """Per run (same namespaces as training): test metrics, predictions, confusion matrix
-and a summary row; then the tables that collect every run: the comparison table (one row
-per run, with its variant, grid values and seed), the learning curves and diagnostics of
-every run and the parameter accounting of every variant."""
+and a summary row; then, per variant, its runs' summaries, histories and diagnostics
+stacked (inside the variant's namespace, so that Kedro-Viz draws a variant as one group
+with a few tables out of it); then the tables over every run: the comparison table (one
+row per run, with its variant, grid values and seed), the learning curves and diagnostics
+of every run and the parameter accounting of every variant."""
 
 import warnings
 
 from kedro.pipeline import Node, Pipeline
 
+from bn_compare.pipelines.stacking import TABLES_TAG, concat_tables, stack_by_group, stack_tables
 from bn_compare.pipelines.variant_template import bind
-from bn_compare.run_matrix import Run, RunMatrix
+from bn_compare.run_matrix import Run, RunMatrix, by_group
 
-from .nodes import evaluate_model, plot_confusion_matrix, stack_tables, summarise_run
+from .nodes import evaluate_model, plot_confusion_matrix, summarise_run
 
 
 def run_evaluation(run: Run) -> Pipeline:
@@ -33,28 +36,29 @@ def run_evaluation(run: Run) -> Pipeline:
 
 
 def create_pipeline(matrix: RunMatrix) -> Pipeline:
-    runs = list(matrix.runs)
     with warnings.catch_warnings():
-        # The collecting nodes name namespaced datasets ("baseline.seed_42.summary") on
-        # purpose; Kedro warns about dots in dataset names for every one of them.
+        # The tables over every run read namespaced datasets ("baseline.runs_summary") on
+        # purpose; Kedro warns about dots in dataset names outside their namespace.
         warnings.filterwarnings("ignore", message="One or more dataset names contain")
-        collected = _collect(runs)
+        collected = _collect(matrix)
     return Pipeline([run_evaluation(run) for run in matrix.trainings]) + collected
 
 
-def _collect(runs: list[Run]) -> Pipeline:
-    keys = [run.key for run in runs]
-    variants = dict.fromkeys(run.variant for run in runs)
-    first_runs = [next(run for run in runs if run.variant == name) for name in variants]
+def _collect(matrix: RunMatrix) -> Pipeline:
+    groups = by_group(matrix.runs)
+    stacked = [node for name in ("summary", "history", "diagnostics")
+               for node in stack_by_group(matrix.runs, name, keyed=True)]
+    # the counts do not depend on the seed: each variant's first run
+    first_runs = [group_runs[0] for group_runs in groups.values()]
     return Pipeline([
-        Node(bind(stack_tables, keys=keys), [f"{run.namespace}.summary" for run in runs],
-             "comparison_table", name="build_comparison_table"),
-        Node(bind(stack_tables, keys=keys), [f"{run.namespace}.history" for run in runs],
+        *stacked,
+        Node(concat_tables, [f"{group}.runs_summary" for group in groups], "comparison_table",
+             name="build_comparison_table"),
+        Node(concat_tables, [f"{group}.runs_history" for group in groups],
              "learning_curve_table", name="collect_learning_curves"),
-        Node(bind(stack_tables, keys=keys), [f"{run.namespace}.diagnostics" for run in runs],
+        Node(concat_tables, [f"{group}.runs_diagnostics" for group in groups],
              "diagnostics_table", name="collect_diagnostics"),
-        # the counts do not depend on the seed: each variant's first run
         Node(bind(stack_tables, keys=[{"variant": run.variant} for run in first_runs]),
              [f"{run.namespace}.parameters" for run in first_runs], "parameter_accounting",
-             name="collect_parameter_accounting"),
+             name="collect_parameter_accounting", tags=[TABLES_TAG]),
     ])

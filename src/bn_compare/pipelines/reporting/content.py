@@ -29,7 +29,7 @@ from bn_compare.pipelines.statistics import (
 from .ablation import ablation_sentences
 from .nodes import select_best_settings, target_metric
 from .stability import stability_sentence
-from .verdict import interaction_sentence, plain_json, pp_interval
+from .verdict import chosen_keys, interaction_sentence, plain_json, pp_interval, seed_list
 
 # The figures the page shows, by catalog name (the report loads each as ``<name>@png``).
 FIGURES = ("learning_curves", "test_accuracy_intervals")
@@ -56,18 +56,22 @@ def build_report_content(  # noqa: PLR0913 (a node: one argument per dataset, th
     test_sampling_differences: pd.DataFrame | None = None,
     ablation_effects: pd.DataFrame | None = None,
     data: DataParams, training: TrainingParams, statistics: StatisticsParams,
-    layers: dict[str, list[dict[str, Any]]], grid_keys: Sequence[str] = (),
-    per: Sequence[str] = (),
+    layers: dict[str, list[dict[str, Any]]], study: str | None, commit: str, machine: str,
+    grid_keys: Sequence[str] = (), per: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The page's content; ``training``: the settings of a run (a grid's own keys are
-    shown as the grid's values), ``layers``: each variant's layer specs."""
+    shown as the grid's values), ``layers``: each variant's layer specs, ``study``: its
+    name (None: the default environment), ``commit`` and ``machine``: ``provenance``'s."""
     comparison, confidence = comparison_table, statistics.confidence
     seeds = sorted(comparison["seed"].unique().tolist())
     values = {key: _sorted(pd.unique(comparison[key])) for key in grid_keys}
+    # the seeds the answers rest on: across a grid with a confirmation, the confirmation's
+    answered = seeds if confirmation_table is None else confirmation_table["seed"].unique()
     grid = None
     if grid_keys:
         grid = _grid(sweep_table, best_settings, best_setting_differences, confirmation_table,
                      grid_keys, confidence)
+        grid["basis"] = _basis(seeds, confirmation_table, grid_keys, per)
         grid["same_setting"] = None if same_setting_differences is None else _same_setting(
             cross_confirmation_table, same_setting_differences, grid_keys, confidence)
         grid["stability"] = [] if selection_stability is None else _stability(
@@ -75,10 +79,11 @@ def build_report_content(  # noqa: PLR0913 (a node: one argument per dataset, th
         grid["interactions"] = [] if setting_interactions is None else _interactions(
             setting_interactions, parameter_accounting, list(comparison["variant"].unique()))
     return plain_json({
-        "seeds": seeds, "one_seed": len(seeds) < MIN_FOR_SPREAD,
+        "seeds": seeds, "one_seed": len(answered) < MIN_FOR_SPREAD,
         "confidence": f"{confidence:.0%}",
         "statistics_resamples": f"{statistics.resamples:,}",
         "setup": {
+            "study": study, "commit": commit, "machine": machine,
             "classes": len(data.class_names), "image_shape": "x".join(map(str, data.image_shape)),
             "scale": f"{data.scale:g}",
             "images": {split: f"{count:,}" for split, count in data.split_sizes.items()},
@@ -97,7 +102,7 @@ def build_report_content(  # noqa: PLR0913 (a node: one argument per dataset, th
         "differences": _table(_differences(pairwise_differences, confidence, grid_keys)),
         "ablation": None if ablation_effects is None else {
             "sentences": ablation_sentences(ablation_effects),
-            "table": _table(ablation_effects.round(4))},
+            "table": _table(_ablation(ablation_effects, confidence))},
         "test_sampling": None if test_sampling_differences is None else _table(
             _sampled(test_sampling_differences, confidence)),
         "figures": list(FIGURES),
@@ -223,8 +228,24 @@ def _confirmation(table: pd.DataFrame, grid_keys: Sequence[str],
                      "seeds": len(runs), "diverged": len(runs) - len(kept),
                      f"test accuracy [{confidence:.0%} CI]": _interval(
                          result["n"], result["mean"], result["ci_low"], result["ci_high"])})
-    return {"seeds": ", ".join(map(str, sorted(table["seed"].unique()))),
+    return {"seeds": seed_list(table["seed"].unique()),
             "count": table["seed"].nunique(), "table": _table(pd.DataFrame(rows))}
+
+
+def _basis(seeds: Sequence[int], confirmation: pd.DataFrame | None, grid_keys: Sequence[str],
+           per: Sequence[str]) -> str:
+    """Across a grid, what the answers rest on: the seeds that judge each variant's best
+    setting, and those that chose it."""
+    best = (f"its best {chosen_keys(grid_keys, per) or 'setting'}"
+            + (f" for each {chosen_keys(per)}" if per else ""))
+    grid = f"the grid's {len(seeds)} seed{'s' * (len(seeds) != 1)} ({seed_list(seeds)})"
+    if confirmation is None:
+        return (f"The answers above rest on {grid}, each variant at {best}, chosen on the "
+                f"validation accuracy of those same runs: this favours the winners.")
+    fresh = confirmation["seed"].unique()
+    return (f"The answers above rest on {len(fresh)} fresh confirmation seed"
+            f"{'s' * (len(fresh) != 1)} ({seed_list(fresh)}), each variant trained again at "
+            f"{best}, chosen on the validation accuracy of {grid}.")
 
 
 def _grid(  # noqa: PLR0913, PLR0917 (the tables across a grid)
@@ -295,6 +316,30 @@ def _interactions(interactions: pd.DataFrame, accounting: pd.DataFrame,
     return [interaction_sentence(interactions, (v, w), key, subject=f"{v}: {what}",
                                  setting=key.replace("_", " "))
             for key in dict.fromkeys(interactions["grid_key"]) for v, w, what in pairs]
+
+
+def _ablation(effects: pd.DataFrame, confidence: float) -> pd.DataFrame:
+    """The ablation's effects as the page shows them: each with its interval and Holm's p,
+    its share of the gain with Fieller's interval (the rest: the dataset's CSV file)."""
+    columns = list(effects.columns)
+    keys = columns[columns.index("variant"):columns.index("path") + 1]  # the grid's between
+    steps = effects["step_from"].fillna("").astype(str)
+    return effects[[*keys, "factor", "change"]].assign(**{
+        "comparison": [f"{to} − {since}" if since else "" for since, to
+                       in zip(steps, effects["step_to"].fillna(""), strict=True)],
+        "seeds": effects["seeds"], "diverged": effects["diverged"],
+        "effect (pp)": effects["effect_pp"].round(2),
+        f"{confidence:.0%} CI (pp)": [f"{low:+.2f} to {high:+.2f}" if math.isfinite(low)
+                                     else "–" for low, high in zip(
+                                         effects["ci_low_pp"], effects["ci_high_pp"],
+                                         strict=True)],
+        "p (Holm)": [f"{p:.2g}" if math.isfinite(p) else "–" for p in effects["p_holm"]],
+        "share of the gain": [
+            "–" if not math.isfinite(share) else f"{share:.0%}" + (
+                f" [{low:.0%}, {high:.0%}]" if math.isfinite(low) else "")
+            for share, low, high in zip(effects["share"], effects["share_ci_low"],
+                                        effects["share_ci_high"], strict=True)],
+        "finding": effects["finding"]})
 
 
 def _sampled(sampled: pd.DataFrame, confidence: float) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -152,10 +152,11 @@ def build_confirmation_table(best_settings: pd.DataFrame, *settings_and_summarie
                              per: Sequence[str] = ()) -> pd.DataFrame:
     """One row per confirmation run (``runs``: variant, seed, namespace), with the setting
     it trained at; refused when that is no longer its variant's best (at its ``per``
-    values: a grid grown since, the confirmation reused by ``--only-missing-outputs``)."""
+    values: a grid grown since, the confirmation reused by ``--only-missing-outputs``).
+    ``settings_and_summaries``: pairs, in the order of ``runs``, each one run's setting (a
+    mapping) and summary (a one-row table), or several runs' (two tables, a row per run)."""
     rows = []
-    for run, setting, summary in zip(runs, settings_and_summaries[::2],
-                                     settings_and_summaries[1::2], strict=True):
+    for run, (setting, summary) in zip(runs, _each_run(settings_and_summaries), strict=True):
         best = best_settings[(best_settings["variant"] == run["variant"])
                              & at_setting(best_settings, {k: setting[k] for k in per})]
         now = {key: best.iloc[0][key] for key in grid_keys}
@@ -167,6 +168,19 @@ def build_confirmation_table(best_settings: pd.DataFrame, *settings_and_summarie
         rows.append({"variant": run["variant"], **setting, "seed": run["seed"],
                      **summary.iloc[0].to_dict()})
     return pd.DataFrame(rows)
+
+
+def _each_run(settings_and_summaries: Sequence[Any]) -> Iterator[tuple[Mapping[str, Any],
+                                                                      pd.DataFrame]]:
+    """Per run, its setting (a mapping) and summary (a one-row table), from pairs of one
+    run's or of several runs' (two tables, a row per run)."""
+    for settings, summaries in zip(settings_and_summaries[::2], settings_and_summaries[1::2],
+                                   strict=True):
+        if isinstance(settings, Mapping):
+            yield settings, summaries
+        else:
+            yield from zip(settings.to_dict("records"),
+                           (summaries.iloc[[row]] for row in range(len(summaries))), strict=True)
 
 
 def compare_best_settings(

@@ -9,8 +9,9 @@ import warnings
 
 from kedro.pipeline import Node, Pipeline
 
+from bn_compare.pipelines.stacking import stack_by_group
 from bn_compare.pipelines.variant_template import bind
-from bn_compare.run_matrix import RunMatrix
+from bn_compare.run_matrix import Run, RunMatrix, by_group
 
 from .ablation import compute_ablation_effects
 from .content import FIGURES, GRID_FIGURE, WHY_FIGURES, build_report_content
@@ -25,6 +26,7 @@ from .nodes import (
     select_best_settings,
 )
 from .plots import plot_learning_curves, plot_sweep_curves, plot_test_accuracy_intervals
+from .provenance import code_version, machine
 from .report import write_report
 from .stability import compute_selection_stability
 from .test_sampling import compute_test_sampling_intervals
@@ -38,19 +40,42 @@ GRID_INPUTS = ("sweep_table", "best_settings", "best_setting_differences",
 
 def test_sampling(matrix: RunMatrix) -> list[Node]:
     """The headline differences over seeds and test images: a grid's confirmation runs,
-    or without a grid every run (a grid without confirmation has no headline runs)."""
+    or without a grid every run (a grid without confirmation has no headline runs); their
+    predictions stacked per group (``Run.group``)."""
     headline = matrix.confirmations if matrix.is_sweep else matrix.runs
     if not headline:
         return []
     table = "confirmation_table" if matrix.is_sweep else "comparison_table"
-    with warnings.catch_warnings():  # the runs' predictions, by namespace, on purpose
+    groups = by_group(headline)
+    with warnings.catch_warnings():  # the groups' predictions, by namespace, on purpose
         warnings.filterwarnings("ignore", message="One or more dataset names contain")
-        return [Node(bind(compute_test_sampling_intervals, statistics=matrix.parameters.statistics,
-                          runs=[{"variant": run.variant, "seed": run.seed,
-                                 **run.point.overrides} for run in headline],
-                          per=matrix.confirm_per if matrix.is_sweep else ()),
-                     [table, "y_test", *(f"{run.namespace}.predictions" for run in headline)],
-                     "test_sampling_differences", name="compute_test_sampling_intervals")]
+        return [*stack_by_group(headline, "predictions"), Node(
+            bind(compute_test_sampling_intervals, statistics=matrix.parameters.statistics,
+                 runs=[{"variant": run.variant, "seed": run.seed, **run.point.overrides}
+                       for group_runs in groups.values() for run in group_runs],
+                 per=matrix.confirm_per if matrix.is_sweep else ()),
+            [table, "y_test", *(f"{group}.runs_predictions" for group in groups)],
+            "test_sampling_differences", name="compute_test_sampling_intervals")]
+
+
+def confirmation_nodes(func, confirmations: tuple[Run, ...], output: str, name: str,
+                       **fixed) -> list[Node]:
+    """``func`` (the confirmation or cross table) over ``confirmations``: their settings
+    and summaries stacked per group (``Run.group``), each group's pair an input; none
+    without confirmations."""
+    if not confirmations:
+        return []
+    groups = by_group(confirmations)
+    with warnings.catch_warnings():  # the groups' tables, by namespace, on purpose
+        warnings.filterwarnings("ignore", message="One or more dataset names contain")
+        return [*stack_by_group(confirmations, "setting"),
+                *stack_by_group(confirmations, "summary"),
+                Node(bind(func, **fixed, runs=[
+                    {"variant": run.variant, "seed": run.seed, "namespace": run.namespace}
+                    for group_runs in groups.values() for run in group_runs]),
+                     ["best_settings", *(f"{group}.runs_{table}" for group in groups
+                                         for table in ("setting", "summary"))], output,
+                     name=name)]
 
 
 def create_pipeline(matrix: RunMatrix) -> Pipeline:
@@ -86,7 +111,8 @@ def create_pipeline(matrix: RunMatrix) -> Pipeline:
         node(build_report_content, {t: t for t in tables}, "report_content",
              data=parameters.data, training=matrix.runs[0].training, statistics=statistics,
              layers={name: [dict(layer) for layer in variant.layers]
-                     for name, variant in parameters.variants.items()}, per=matrix.confirm_per),
+                     for name, variant in parameters.variants.items()}, per=matrix.confirm_per,
+             study=parameters.study, commit=code_version(), machine=machine()),
         Node(write_report, {"content": "report_content", **{f: f"{f}@png" for f in figures}},
              "report", name="write_report"),
     ]
@@ -101,24 +127,16 @@ def create_pipeline(matrix: RunMatrix) -> Pipeline:
     confirmations = matrix.confirmations
     # with confirmations, the verdict at the best settings rests on their runs alone
     at_best = "confirmation_table" if confirmations else "comparison_table"
-    with warnings.catch_warnings():
-        # it names namespaced datasets ("confirm.bn.seed_1000.summary") on purpose; Kedro
-        # warns about dots in dataset names for every one of them
-        warnings.filterwarnings("ignore", message="One or more dataset names contain")
-        confirming = [node(build_confirmation_table, [
-            "best_settings", *(f"{run.namespace}.{name}" for run in confirmations
-                               for name in ("setting", "summary"))], "confirmation_table",
-            runs=[{"variant": run.variant, "seed": run.seed, "namespace": run.namespace}
-                  for run in confirmations], per=matrix.confirm_per)] if confirmations else []
-        crossing = [node(build_cross_table, [
-            "best_settings", *(f"{run.namespace}.{name}" for run in matrix.cross_confirmations
-                               for name in ("setting", "summary"))], "cross_confirmation_table",
-            runs=[{"variant": run.variant, "seed": run.seed, "namespace": run.namespace}
-                  for run in matrix.cross_confirmations], per=matrix.confirm_per),
-            # every pair at the one setting each group's runs share, paired by seed
-            node(compute_pairwise_differences, "cross_confirmation_table",
-                 "same_setting_differences", statistics=statistics,
-                 name="compare_at_the_same_setting")] if matrix.cross_confirmations else []
+    fixed = {"grid_keys": keys, "per": matrix.confirm_per}
+    confirming = confirmation_nodes(build_confirmation_table, confirmations,
+                                    "confirmation_table", "build_confirmation_table", **fixed)
+    crossing = [
+        *confirmation_nodes(build_cross_table, matrix.cross_confirmations,
+                            "cross_confirmation_table", "build_cross_table", **fixed),
+        # every pair at the one setting each group's runs share, paired by seed
+        node(compute_pairwise_differences, "cross_confirmation_table",
+             "same_setting_differences", statistics=statistics,
+             name="compare_at_the_same_setting")] if matrix.cross_confirmations else []
     return Pipeline([
         *common,
         node(build_sweep_table, "variant_statistics", "sweep_table"),

@@ -1,5 +1,7 @@
 """The plots, built without pyplot (thread-safe). Diverged runs are left out of every
-line and band, and said so."""
+line and band, and said so. Titles wrap (``wrap=True``) to the figure's width: constrained
+layout makes room for a title's lines but never narrows it, so a long one is cut at both
+edges of the figure."""
 
 from __future__ import annotations
 
@@ -64,12 +66,13 @@ def plot_learning_curves(learning_curve_table: pd.DataFrame, *, statistics: Stat
         ax.grid(alpha=0.3)
         if column == "val_accuracy":
             ax.axhline(statistics.target_val_accuracy, color="grey", linestyle=":", label="target")
-        ax.set_title(title, fontsize=10 if grid_keys else None)
+        ax.set_title(title, fontsize=10 if grid_keys else None, wrap=True)
         ax.legend(title="variant", fontsize=8 if grid_keys else None)
     band = (f"band: {statistics.confidence:.0%} confidence interval of the mean over seeds"
             if learning_curve_table.groupby("variant")["seed"].nunique().max() > 1
             else "one seed per variant: no band")
-    fig.suptitle(f"Learning curves on the validation images\n(line: mean over seeds; {band})")
+    fig.suptitle(f"Learning curves on the validation images\n(line: mean over seeds; {band})",
+                 wrap=True)
     return fig
 
 
@@ -106,8 +109,9 @@ def plot_test_accuracy_intervals(
         labels.append(row["variant"] + where + lost)
     ax.set_yticks(range(len(labels)), labels)
     ax.invert_yaxis()
-    ax.set(xlabel="test accuracy", title="Test accuracy per variant over seeds"
-           + (" at its best setting (chosen on validation)" if grid_keys else ""))
+    ax.set_xlabel("test accuracy")
+    ax.set_title("Test accuracy per variant over seeds"
+                 + (" at its best setting (chosen on validation)" if grid_keys else ""), wrap=True)
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="best", fontsize=8)
     return fig
@@ -154,10 +158,11 @@ def plot_sweep_curves(sweep_table: pd.DataFrame, grid_keys: Sequence[str]) -> Fi
                 ax.set_xscale("log")
             if not numeric:
                 ax.set_xticks(range(len(x_values)), [str(v) for v in x_values])
-            ax.set(xlabel=x_key, ylabel=name, title=name + (f" ({title})" if title else ""))
+            ax.set(xlabel=x_key, ylabel=name)
+            ax.set_title(name + (f" ({title})" if title else ""), wrap=True)
             ax.grid(alpha=0.3)
             ax.legend(title="variant", fontsize=8)
     fig.suptitle("Accuracy across the grid: mean over seeds with its confidence band\n"
                  "★: each variant's best in the panel, on validation; x: runs that diverged "
-                 "(left out of the means; at the bottom when all did)")
+                 "(left out of the means; at the bottom when all did)", wrap=True)
     return fig

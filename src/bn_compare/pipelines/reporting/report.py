@@ -15,6 +15,8 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template, select_autoescape
 from markupsafe import Markup
 
+BREAK = "\x1f"  # where a line may end: pandas escapes it as it is, then it becomes <wbr>
+
 
 def _png(png: bytes) -> str:
     """A data: URI."""
@@ -22,10 +24,21 @@ def _png(png: bytes) -> str:
 
 
 def _html_table(table: dict[str, Any]) -> Markup:
-    """A table of the content (JSON Table Schema) as HTML; pandas escapes every cell."""
+    """A table of the content (JSON Table Schema) as HTML; pandas escapes every cell. A long
+    name may end a line after each underscore (``<wbr>``), but in the first column, the
+    row's name: ``stable_learning_rate`` wraps instead of widening the table past the page."""
     frame = pd.read_json(io.StringIO(json.dumps(table)), orient="table", precise_float=True)
-    return Markup('<div class="scroll">'
-                  + frame.to_html(index=False, escape=True, border=0, na_rep="–") + "</div>")
+    text = [column for column in frame.columns[1:]
+            if not pd.api.types.is_numeric_dtype(frame[column])]
+    frame[text] = frame[text].map(_breakable)
+    html = frame.rename(columns=_breakable).to_html(index=False, escape=True, border=0,
+                                                    na_rep="–")
+    return Markup('<div class="scroll">' + html.replace(BREAK, "<wbr>") + "</div>")
+
+
+def _breakable(value: Any) -> Any:
+    """Text with a ``BREAK`` after each underscore; anything else as it is."""
+    return value.replace("_", "_" + BREAK) if isinstance(value, str) else value
 
 
 @cache

@@ -29,10 +29,30 @@ from bn_compare.pipelines.statistics import (
 
 from .nodes import build_sweep_table
 
+RANGE_FROM = 3  # seeds in a row said as a range: 1000–1009
+
 
 def pp_interval(low: float, high: float) -> str:
     """``+1.04 to +4.96``: an interval of fractions in percentage points."""
     return f"{100 * low:+.2f} to {100 * high:+.2f}"
+
+
+def seed_list(seeds: Sequence[int]) -> str:
+    """``1000–1009``, ``1, 2`` or ``1–3, 7``: the seeds in order, three or more in a row
+    as a range."""
+    runs: list[list[int]] = []
+    for seed in sorted(set(seeds)):
+        if runs and seed == runs[-1][-1] + 1:
+            runs[-1].append(seed)
+        else:
+            runs.append([seed])
+    return ", ".join(f"{run[0]}–{run[-1]}" if len(run) >= RANGE_FROM
+                     else ", ".join(map(str, run)) for run in runs)
+
+
+def chosen_keys(grid_keys: Sequence[str], per: Sequence[str] = ()) -> str:
+    """``learning rate``: the grid keys a best setting is chosen over, in words."""
+    return " and ".join(key.replace("_", " ") for key in grid_keys if key not in per)
 
 
 def plain_json(value: Any) -> Any:
@@ -172,7 +192,9 @@ def write_grid_verdict(  # noqa: PLR0913 (a node: one argument per dataset)
     confirmation_table: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The answers at the best settings (on the confirmation's runs when there are some;
-    at each value of the ``per`` keys), at each point, and what each variant tolerates."""
+    at each value of the ``per`` keys), at each point, and what each variant tolerates. Each
+    answer at the best settings says what it rests on (``basis``, the first of each ``per``
+    value in its text: the settings and the seeds; ``seeds``: the confirmation's)."""
     norms = normalizations(parameter_accounting)
     if confirmation_table is not None:  # the means of the confirmation's runs rank them
         trained = confirmation_table.assign(test_accuracy=confirmation_table[
@@ -187,10 +209,12 @@ def write_grid_verdict(  # noqa: PLR0913 (a node: one argument per dataset)
         at_best = verdict(bests, best_setting_differences[at_setting(
             best_setting_differences, where)] if per else best_setting_differences, norms,
             say_diverged=False)  # the divergence is said per point and in total
+        basis = _basis(sweep_table, confirmation_table, where, grid_keys, per)
         first, *others = at_best["answers"]
         prefix = f"{setting_label(where)}: " if per else ""  # the later answers' own
-        answers += [{**first, "text": f"At each variant's best setting{label}: "
-                     f"{first['text']}"}, *({**o, "text": prefix + o["text"]} for o in others)]
+        answers += [{**answer, **basis} for answer in [
+            {**first, "text": f"{basis['basis']}: {first['text']}"},
+            *({**o, "text": prefix + o["text"]} for o in others)]]
         comparisons += [{**line, "text": f"At the best settings{label}: {line['text']}"}
                         for line in at_best["comparisons"]]
     points = []
@@ -212,6 +236,23 @@ def write_grid_verdict(  # noqa: PLR0913 (a node: one argument per dataset)
         "tolerance": [_tolerance(variant, table, grid_keys)
                       for (variant,), table in groups(sweep_table, ["variant"])],
     })
+
+
+def _basis(sweep_table: pd.DataFrame, confirmation_table: pd.DataFrame | None,
+           where: dict[str, Any], grid_keys: Sequence[str],
+           per: Sequence[str]) -> dict[str, Any]:
+    """What the answers at the best settings (at the ``per`` values ``where``) rest on, in
+    words (``basis``), and their seeds where they are known: the confirmation's."""
+    label = f" for {setting_label(where)}" if per else ""
+    chosen = chosen_keys(grid_keys, per) or "setting"
+    if confirmation_table is None:  # the grid's own runs, as many as at each point
+        count = int(sweep_table.loc[at_setting(sweep_table, where), "runs"].max())
+        return {"basis": f"At each variant's best {chosen}{label}, over the grid's {count} "
+                         f"seed{'s' * (count != 1)}", "seeds": None}
+    seeds = sorted(pd.unique(confirmation_table.loc[at_setting(confirmation_table, where),
+                                                    "seed"]).tolist())
+    return {"basis": f"At each variant's best {chosen}{label}, on {len(seeds)} confirmation "
+                     f"seed{'s' * (len(seeds) != 1)} ({seed_list(seeds)})", "seeds": seeds}
 
 
 def _tolerance(variant: str, points: pd.DataFrame, grid_keys: Sequence[str]) -> dict[str, Any]:
