@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")  # as `make test` sets it
@@ -99,11 +98,12 @@ def synthetic_fashion_mnist(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def base_parameters() -> dict:
-    """conf/base's parameters, as the YAML files hold them."""
-    parameters: dict = {}
-    for file in sorted((PROJECT_ROOT / "conf" / "base").glob("parameters*.yml")):
-        parameters.update(yaml.safe_load(file.read_text()))
-    return parameters
+    """conf/base's parameters, as Kedro loads them (its globals resolved), alone."""
+    from bn_compare import settings
+
+    loader = settings.CONFIG_LOADER_CLASS(conf_source=str(PROJECT_ROOT / "conf"), env="base",
+                                          **settings.CONFIG_LOADER_ARGS)
+    return loader["parameters"]
 
 
 @pytest.fixture(scope="session")
