@@ -4,14 +4,12 @@ save version."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from kedro.framework.context import KedroContext
 from kedro.framework.project import pipelines
-from kedro.io.core import VERSION_FORMAT
 
+from bn_compare.datasets.versions import claim_version
 from bn_compare.parameters import ProjectParameters
 from bn_compare.pipeline_registry import create_pipelines
 from bn_compare.run_matrix import RunMatrix
@@ -35,16 +33,3 @@ class ProjectContext(KedroContext):
         if save_version:
             save_version = claim_version(self.project_path / "sessions", save_version)
         return super()._get_catalog(*args, save_version=save_version, **kwargs)
-
-
-def claim_version(folder: Path, version: str) -> str:
-    """``version``, or the next millisecond that no other run has claimed: a run claims its
-    version by creating ``folder/<version>``, which succeeds for one process only."""
-    folder.mkdir(parents=True, exist_ok=True)
-    while True:
-        try:
-            (folder / version).touch(exist_ok=False)  # O_CREAT | O_EXCL: atomic
-            return version
-        except FileExistsError:
-            later = datetime.strptime(version, VERSION_FORMAT) + timedelta(milliseconds=1)
-            version = later.strftime(VERSION_FORMAT)[:-4] + "Z"  # as Kedro's: milliseconds

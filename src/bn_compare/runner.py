@@ -12,10 +12,12 @@ import pickle
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from kedro.io import AbstractDataset, MemoryDataset
+from kedro.io import MemoryDataset
 from kedro.pipeline import Node, Pipeline
 from kedro.runner import AbstractRunner, SequentialRunner
 from kedro.runner import ThreadRunner as KedroThreadRunner
+
+from bn_compare.datasets.dask_dataset import DaskPublishedDataset
 
 logger = logging.getLogger(__name__)
 
@@ -38,27 +40,6 @@ class ThreadRunner(KedroThreadRunner):
 
     def _get_executor(self, max_workers: int) -> ThreadPoolExecutor:
         return _CancellingPool(max_workers=max_workers)
-
-
-class _DaskDataset(AbstractDataset):
-    """A dataset of the pipeline that the catalog keeps in memory (a group's stacked tables),
-    kept by the Dask scheduler between tasks, as in Kedro's documented Dask runner."""
-
-    def __init__(self, name: str):
-        self._name = name
-
-    def load(self) -> Any:
-        from distributed import get_client
-
-        return get_client().get_dataset(self._name)
-
-    def save(self, data: Any) -> None:
-        from distributed import get_client
-
-        get_client().publish_dataset(data, name=self._name, override=True)
-
-    def _describe(self) -> dict[str, Any]:
-        return {"name": self._name}
 
 
 class DaskRunner(AbstractRunner):
@@ -105,7 +86,7 @@ class DaskRunner(AbstractRunner):
         dependencies = pipeline.node_dependencies
         for name in pipeline.all_outputs():  # in memory, an output would stay in its worker
             if isinstance(catalog.get(name), MemoryDataset):  # named per run: a shared
-                catalog[name] = _DaskDataset(f"{run_id}:{name}")  # scheduler serves many
+                catalog[name] = DaskPublishedDataset(f"{run_id}:{name}")  # scheduler serves many
         with self._client() as client:
             futures: dict[Node, Any] = {}
             for node in pipeline.nodes:  # topologically sorted

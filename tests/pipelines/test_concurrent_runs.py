@@ -20,8 +20,8 @@ import pytest
 import yaml
 from kedro.io import Version
 
-from bn_compare.context import claim_version
 from bn_compare.datasets import JSONDataset, NumpyDataset
+from bn_compare.datasets.versions import claim_version
 from tests.conftest import KEDRO, VARIANTS, make_project_copy, project_store, tracked_runs
 
 EARLIER, LATER, UNSAVED = "2026-01-01T00.00.00.000Z", "2026-01-01T00.00.01.000Z", \

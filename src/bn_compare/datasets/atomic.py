@@ -22,6 +22,8 @@ from kedro_datasets.matplotlib import MatplotlibDataset as _MatplotlibDataset
 from kedro_datasets.pandas import CSVDataset as _CSVDataset
 from kedro_datasets.text import TextDataset as _TextDataset
 
+from .versions import own_version_first
+
 
 def filesystem(protocol: str, credentials: dict[str, Any] | None,
                fs_args: dict[str, Any] | None) -> fsspec.AbstractFileSystem:
@@ -57,16 +59,6 @@ def unreadable(dataset: AbstractVersionedDataset, path: str, kind: str,
     version = dataset.resolve_load_version()
     where = f"version {version} cannot be read: {path}" if version else path
     return DatasetError(f"{where} is not {kind}: {problem}")
-
-
-def own_version_first(self: AbstractVersionedDataset) -> str | None:
-    """``resolve_load_version`` of the project's datasets: Kedro's (``--load-versions``, else
-    the latest), except that a run loads the version it saved itself when there is one (its
-    catalog's save version): runs at once never read each other's outputs."""
-    own = self._version and not self._version.load and self._version.save
-    if own and self._exists_function(str(self._get_versioned_path(own))):
-        return own
-    return AbstractVersionedDataset.resolve_load_version(self)
 
 
 class AtomicSave:
