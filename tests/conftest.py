@@ -15,6 +15,9 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+# Kedro configures logging when this is first imported (dictConfig: the root logger's handlers
+# replaced): now, before a test adds a handler of its own to read the log
+import kedro.framework.project  # noqa: F401
 import numpy as np
 import pytest
 
