@@ -21,7 +21,7 @@ export MLFLOW_DISABLE_TELEMETRY ?= true
 export MPLBACKEND := Agg
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help install lock data browser run smoke test lint bench viz mlflow report
+.PHONY: help install lock data browser run smoke test lint bench viz mlflow report results
 
 help:
 	@echo "make install  .venv with the project and TensorFlow (TENSORFLOW=cpu|gpu), locked versions"
@@ -29,6 +29,7 @@ help:
 	@echo "make data     the real Fashion-MNIST (Debian's dataset-fashion-mnist when root)"
 	@echo "make run      full comparison on the real Fashion-MNIST (kedro run --pipelines=compare)"
 	@echo "make smoke    the same, small and fast (--env=smoke)"
+	@echo "make results  docs/results.md and the README's answer from the studies' latest verdicts"
 	@echo "make report   the path of an environment's latest report (ENV=lr_sweep; default local)"
 	@echo "make test     the test suite with the dev tools (and Debian's chromium for browser tests)"
 	@echo "make browser  Debian's chromium, for the browser tests"
@@ -123,6 +124,11 @@ report: $(STAMP)
 	versions = sorted(report.list_versions(full_path=True)) if report.exists() else []; \
 	print(versions[-1] if versions else 'No report yet in $(ENV): kedro run --env=$(ENV)')" \
 	| tail -n 1  # Kedro's start-up lines before it
+
+# docs/results.md and the README's answer table, from each study's latest verdict and
+# report content (the studies: conf/base/parameters_results.yml).
+results: $(STAMP)
+	$(BIN)/kedro run --pipelines=results
 
 viz: $(STAMP)
 	$(BIN)/kedro viz run --host 127.0.0.1 --port 4141 --no-browser

@@ -17,7 +17,7 @@ from kedro.io import DatasetError
 from bn_compare import cli, hooks, parameters, tf_runtime, tracking
 from tests.conftest import make_project_copy, outputs_manifest, run_in_process
 
-PIPELINES = ("__default__, compare, data_processing, diagnostics, evaluation, reporting, tables, "
+PIPELINES = ("__default__, compare, data_processing, diagnostics, evaluation, reporting, results, tables, "
              "training")
 
 

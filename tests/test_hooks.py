@@ -63,6 +63,17 @@ def test_requested_versions_must_exist(base_parameters, tmp_path):
         f"(see conf/base/catalog.yml)"]
 
 
+def test_saved_inputs_no_node_makes_must_exist(base_parameters, tmp_path):
+    verdict = JSONDataset(filepath=str(tmp_path / "verdict.json"), version=Version(None, None))
+    reads = Pipeline([Node(len, ["studies.seeds.verdict", "params:x"], "n", name="count")])
+    with pytest.raises(InvalidRunRequestError) as raised:
+        _checked(base_parameters, pipeline=reads, **{"studies.seeds.verdict": verdict})
+    assert raised.value.problems == [
+        "studies.seeds.verdict: nothing saved yet, and no node of this run makes it"]
+    verdict.save({"answers": []})
+    _checked(base_parameters, pipeline=reads, **{"studies.seeds.verdict": verdict})
+
+
 def _terminal() -> Console:
     return Console(file=io.StringIO(), force_terminal=True, width=120)
 

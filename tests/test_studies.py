@@ -44,9 +44,15 @@ def test_each_study_writes_in_its_own_folder_and_logs_to_its_own_experiment(env)
     study = None if env == "local" else env  # local: no study, the project's default
     folder = f"data/{study}" if study else "data"
     catalog = loader["catalog"]
+    # make results reads every study's verdict and writes the documents, whatever the env
+    results = {"studies.{study}.report_content", "studies.{study}.verdict", "results_page",
+               "readme_answer"}
     written = {entry["filepath"].removeprefix(folder + "/").partition("/")[0]
-               for entry in catalog.values() if "filepath" in entry}
+               for name, entry in catalog.items() if "filepath" in entry and name not in results}
     assert written == {"05_model_input", "06_models", "07_model_output", "08_reporting"}
+    assert {catalog[name]["filepath"] for name in results} == {
+        "data/{study}/08_reporting/report_content.json", "data/{study}/08_reporting/verdict.json",
+        "docs/results.md", "README.md"}
     assert catalog["{variant}.{run}.model"]["filepath"] == (
         f"{folder}/06_models/{{variant}}/{{run}}/model.keras")
     parameters = ProjectParameters.checked(loader["parameters"])

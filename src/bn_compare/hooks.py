@@ -46,6 +46,17 @@ def version_problems(catalog: Any, load_versions: dict[str, str] | None) -> list
     return problems
 
 
+def unsaved_inputs(catalog: Any, pipeline: Any, load_versions: dict[str, str] | None) -> list[str]:
+    """Every saved file the run reads and no node of it makes, missing (a study that
+    ``make results`` lays out but that never ran, models ``--pipelines=evaluation`` needs)."""
+    problems = []
+    for name in sorted(pipeline.inputs() - set(load_versions or {})):
+        dataset = catalog.get(name) if not name.startswith("params:") else None
+        if isinstance(dataset, AbstractVersionedDataset) and not dataset.exists():
+            problems.append(f"{name}: nothing saved yet, and no node of this run makes it")
+    return problems
+
+
 class InvalidRunRequestError(ValueError):
     """What the run was asked to load does not exist."""
 
@@ -67,8 +78,10 @@ class InputCheckHook:
                             catalog: Any) -> None:
         from bn_compare.pipelines.training.checks import keras_problems  # imports TensorFlow
 
-        if requested := version_problems(catalog, run_params.get("load_versions")):
-            raise InvalidRunRequestError(requested)
+        requested = run_params.get("load_versions")
+        if problems := (version_problems(catalog, requested)
+                        or unsaved_inputs(catalog, pipeline, requested)):
+            raise InvalidRunRequestError(problems)
         if problems := keras_problems(self.parameters):
             raise InvalidParametersError(problems)
         if RAW_DATA in pipeline.inputs():

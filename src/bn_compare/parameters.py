@@ -214,6 +214,14 @@ class AblationParams(Section):
         return found
 
 
+class ResultsParams(Section):
+    """``make results``: the studies whose latest verdicts ``docs/results.md`` and the
+    README's answer are laid out from, in order (each an environment's ``study``)."""
+
+    studies: Distinct[Name] = ("seeds", "ablation", "lr_sweep", "optimizer_sweep",
+                               "normalizers", "batch_sweep")
+
+
 class ProjectParameters(Section):
     """Every parameter of the project (``conf/*/parameters*.yml`` merged)."""
 
@@ -231,6 +239,7 @@ class ProjectParameters(Section):
     diagnostics: DiagnosticsParams = DiagnosticsParams()
     tracking: TrackingParams = TrackingParams()
     ablation: AblationParams | None = None
+    results: ResultsParams = ResultsParams()
 
     @model_validator(mode="after")
     def _confirmation_fits_the_grid(self) -> ProjectParameters:

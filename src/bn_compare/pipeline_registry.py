@@ -12,24 +12,28 @@ from bn_compare.pipelines import (
     diagnostics,
     evaluation,
     reporting,
+    results,
     training,
 )
 from bn_compare.pipelines.stacking import TABLES_TAG
 from bn_compare.run_matrix import RunMatrix
 
 PIPELINE_NAMES = ("data_processing", "training", "evaluation", "diagnostics", "reporting",
-                  "compare", "tables", "__default__")
+                  "compare", "tables", "results", "__default__")
 
 
 def create_pipelines(matrix: RunMatrix) -> dict[str, Pipeline]:
     """Each pipeline by its module's name; ``compare`` (the five composed) is the default;
     ``tables``: everything over every run, made again from the runs' saved outputs (after
-    ``--only-missing-outputs``, which keeps the tables it finds)."""
+    ``--only-missing-outputs``, which keeps the tables it finds); ``results``: the shipped
+    studies' answers from their saved verdicts (``make results``)."""
     modules = (data_processing, training, evaluation, diagnostics, reporting, compare)
     pipelines = {m.__name__.rpartition(".")[2]: m.create_pipeline(matrix) for m in modules}
     stacking = pipelines["compare"].only_nodes_with_tags(TABLES_TAG).nodes
     tables = pipelines["compare"].from_nodes(*(node.name for node in stacking))
-    return {**pipelines, "tables": tables, "__default__": pipelines["compare"]}
+    return {**pipelines, "tables": tables,
+            "results": results.create_pipeline(matrix.parameters.results.studies),
+            "__default__": pipelines["compare"]}
 
 
 def register_pipelines() -> dict[str, Pipeline]:

@@ -41,7 +41,6 @@ from bn_compare.pipelines.reporting.plots import (
 from bn_compare.pipelines.reporting.report import write_report
 from bn_compare.pipelines.reporting.stability import compute_selection_stability
 from bn_compare.pipelines.reporting.verdict import (
-    seed_list,
     verdict,
     write_grid_verdict,
     write_verdict,
@@ -51,6 +50,7 @@ from bn_compare.pipelines.statistics import (
     mean_interval,
     normalizations,
     paired_difference,
+    seed_list,
 )
 from tests.pipelines.test_ablation import ablation, factorial_table
 from tests.pipelines.test_diagnostics_nodes import _table as diagnostics_table

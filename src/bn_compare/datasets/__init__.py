@@ -6,7 +6,8 @@ from typing import Any
 
 _MODULES = {"CSVDataset": "atomic", "JSONDataset": "atomic", "MatplotlibDataset": "atomic",
             "TextDataset": "atomic", "FashionMNISTDataset": "fashion_mnist_dataset",
-            "KerasModelDataset": "keras_model_dataset", "NumpyDataset": "numpy_dataset",
+            "KerasModelDataset": "keras_model_dataset", "MarkedSectionDataset": "marked_section",
+            "NumpyDataset": "numpy_dataset",
             "PNGDataset": "png_dataset"}
 __all__ = list(_MODULES)
 

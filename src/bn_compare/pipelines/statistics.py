@@ -2,7 +2,8 @@
 over seeds, paired differences and their finding, tables split by keys or read at a
 setting, Holm's correction within a family of differences, the repeated-measures ANOVA of
 an interaction, and each variant's kinds of normalization (``parameter_accounting``'s
-``normalization`` column, written by training's ``account_parameters``). Fewer than two
+``normalization`` column, written by training's ``account_parameters``), and how an
+interval in percentage points and a list of seeds are said. Fewer than two
 values have no spread: their sd, intervals and p-values are NaN; a difference with fewer
 than three distinct per-seed values has no interval and no test either."""
 
@@ -22,6 +23,7 @@ MIN_FOR_SPREAD = 2  # the fewest values with a standard deviation
 MIN_DISTINCT = 3  # the fewest distinct per-seed differences with an interval and a test
 DISTINCT_DECIMALS = 9  # differences equal to 9 decimals are one value (float rounding)
 NO_INTERVAL = f"no interval (fewer than {MIN_DISTINCT} distinct values)"  # the finding
+RANGE_FROM = 3  # seeds in a row said as a range: 1000–1009
 
 
 def mean_interval(values: Sequence[float], confidence: float) -> dict[str, float]:
@@ -178,3 +180,21 @@ def normalizations(parameter_accounting: pd.DataFrame) -> dict[str, tuple[str, .
     return {variant: tuple(dict.fromkeys(kinds.loc[kinds["variant"] == variant,
                                                    "normalization"]))
             for variant in pd.unique(parameter_accounting["variant"])}
+
+
+def pp_interval(low: float, high: float) -> str:
+    """``+1.04 to +4.96``: an interval of fractions in percentage points."""
+    return f"{100 * low:+.2f} to {100 * high:+.2f}"
+
+
+def seed_list(seeds: Sequence[int]) -> str:
+    """``1000–1009``, ``1, 2`` or ``1–3, 7``: the seeds in order, three or more in a row
+    as a range."""
+    runs: list[list[int]] = []
+    for seed in sorted(set(seeds)):
+        if runs and seed == runs[-1][-1] + 1:
+            runs[-1].append(seed)
+        else:
+            runs.append([seed])
+    return ", ".join(f"{run[0]}–{run[-1]}" if len(run) >= RANGE_FROM
+                     else ", ".join(map(str, run)) for run in runs)

@@ -23,13 +23,15 @@ from bn_compare.pipelines.statistics import (
     mean_interval,
     normalizations,
     normalizing_layers,
+    pp_interval,
+    seed_list,
     setting_label,
 )
 
 from .ablation import ablation_sentences
 from .nodes import select_best_settings, target_metric
 from .stability import stability_sentence
-from .verdict import chosen_keys, interaction_sentence, plain_json, pp_interval, seed_list
+from .verdict import chosen_keys, interaction_sentence, plain_json
 
 # The figures the page shows, by catalog name (the report loads each as ``<name>@png``).
 FIGURES = ("learning_curves", "test_accuracy_intervals")

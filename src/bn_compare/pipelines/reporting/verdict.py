@@ -24,30 +24,12 @@ from bn_compare.pipelines.statistics import (
     at_setting,
     groups,
     normalizations,
+    pp_interval,
+    seed_list,
     setting_label,
 )
 
 from .nodes import build_sweep_table
-
-RANGE_FROM = 3  # seeds in a row said as a range: 1000–1009
-
-
-def pp_interval(low: float, high: float) -> str:
-    """``+1.04 to +4.96``: an interval of fractions in percentage points."""
-    return f"{100 * low:+.2f} to {100 * high:+.2f}"
-
-
-def seed_list(seeds: Sequence[int]) -> str:
-    """``1000–1009``, ``1, 2`` or ``1–3, 7``: the seeds in order, three or more in a row
-    as a range."""
-    runs: list[list[int]] = []
-    for seed in sorted(set(seeds)):
-        if runs and seed == runs[-1][-1] + 1:
-            runs[-1].append(seed)
-        else:
-            runs.append([seed])
-    return ", ".join(f"{run[0]}–{run[-1]}" if len(run) >= RANGE_FROM
-                     else ", ".join(map(str, run)) for run in runs)
 
 
 def chosen_keys(grid_keys: Sequence[str], per: Sequence[str] = ()) -> str:
