@@ -38,3 +38,20 @@ def test_the_machine_is_its_cpu_its_cores_and_its_widest_vectors(tmp_path, flags
                                for n in range(2)))
     cores = len(os.sched_getaffinity(0))
     assert machine(cpuinfo) == f"AMD EPYC, {cores} cores{vectors}"
+
+
+def test_commit_and_machine_are_read_when_a_run_reaches_the_report_not_when_it_is_built(
+        monkeypatch, params):
+    from bn_compare.pipelines.reporting import create_pipeline, provenance
+    from bn_compare.run_matrix import RunMatrix
+
+    def read(*_):
+        raise AssertionError("read while the pipeline was built")
+
+    monkeypatch.setattr(provenance, "code_version", read)
+    monkeypatch.setattr(provenance, "machine", read)
+    (node,) = [n for n in create_pipeline(RunMatrix(params)).nodes if n.outputs == ["provenance"]]
+    monkeypatch.setattr(provenance, "code_version", lambda: "abc1234")
+    monkeypatch.setattr(provenance, "machine", lambda: "AMD EPYC, 2 cores, AVX2")
+    assert node.run({}) == {"provenance": {"commit": "abc1234",
+                                           "machine": "AMD EPYC, 2 cores, AVX2"}}

@@ -443,7 +443,8 @@ def _content(seeds, accounting=None, ablation_effects=None, **accuracies):
         comparison, statistics, pairwise, accounting,
         write_verdict(statistics, pairwise, accounting), ablation_effects=ablation_effects,
         data=DataParams(class_names=list("abcdefghij")), training=TrainingParams(epochs=2),
-        statistics=STATISTICS, study="seeds", commit="75a1027", machine="AMD EPYC, 2 cores, AVX2",
+        statistics=STATISTICS, study="seeds",
+        provenance={"commit": "75a1027", "machine": "AMD EPYC, 2 cores, AVX2"},
         layers={v: spec["layers"] for v, spec in _variants(accuracies).items()})
 
 
@@ -622,7 +623,8 @@ def _sweep():
         setting_interactions=compute_setting_interactions(
             comparison, statistics=STATISTICS, grid_keys=SWEEP_KEYS),
         data=DataParams(), training=TrainingParams(epochs=10), statistics=STATISTICS,
-        study="lr_sweep", commit="75a1027 with uncommitted changes", machine="AMD EPYC, 2 cores, AVX2",
+        study="lr_sweep", provenance={"commit": "75a1027 with uncommitted changes",
+                                      "machine": "AMD EPYC, 2 cores, AVX2"},
         layers={v: list(map(_layer_spec, layers)) for v, layers in SWEEP_LAYERS.items()},
         grid_keys=SWEEP_KEYS)
     return json.loads(json.dumps(content)), {

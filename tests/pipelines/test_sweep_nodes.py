@@ -261,7 +261,8 @@ def test_the_report_lays_out_the_grid(statistics):
         best_setting_differences=compare_best_settings(table, best, statistics=STATISTICS,
                                                        grid_keys=KEYS),
         data=DataParams(), training=TrainingParams(), statistics=STATISTICS, layers=LAYERS_OF,
-        study=None, commit="75a1027", machine="AMD EPYC, 2 cores, AVX2", grid_keys=KEYS)
+        study=None, provenance={"commit": "75a1027", "machine": "AMD EPYC, 2 cores, AVX2"},
+        grid_keys=KEYS)
     assert [row["setting"] for row in content["grid"]["best"]["data"]] == [
         "learning_rate=0.1", "learning_rate=0.1"]
     figure = _png(plot_sweep_curves(sweep, KEYS))

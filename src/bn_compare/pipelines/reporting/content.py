@@ -58,12 +58,13 @@ def build_report_content(  # noqa: PLR0913 (a node: one argument per dataset, th
     test_sampling_differences: pd.DataFrame | None = None,
     ablation_effects: pd.DataFrame | None = None,
     data: DataParams, training: TrainingParams, statistics: StatisticsParams,
-    layers: dict[str, list[dict[str, Any]]], study: str | None, commit: str, machine: str,
+    provenance: dict[str, str], layers: dict[str, list[dict[str, Any]]], study: str | None,
     grid_keys: Sequence[str] = (), per: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The page's content; ``training``: the settings of a run (a grid's own keys are
     shown as the grid's values), ``layers``: each variant's layer specs, ``study``: its
-    name (None: the default environment), ``commit`` and ``machine``: ``provenance``'s."""
+    name (None: the default environment), ``provenance``: this run's ``commit`` and
+    ``machine`` (``provenance.describe_provenance``)."""
     comparison, confidence = comparison_table, statistics.confidence
     seeds = sorted(comparison["seed"].unique().tolist())
     values = {key: _sorted(pd.unique(comparison[key])) for key in grid_keys}
@@ -85,7 +86,7 @@ def build_report_content(  # noqa: PLR0913 (a node: one argument per dataset, th
         "confidence": f"{confidence:.0%}",
         "statistics_resamples": f"{statistics.resamples:,}",
         "setup": {
-            "study": study, "commit": commit, "machine": machine,
+            "study": study, "commit": provenance["commit"], "machine": provenance["machine"],
             "classes": len(data.class_names), "image_shape": "x".join(map(str, data.image_shape)),
             "scale": f"{data.scale:g}",
             "images": {split: f"{count:,}" for split, count in data.split_sizes.items()},

@@ -1,5 +1,6 @@
 """Where a report comes from: the git commit of the installed ``bn_compare`` source, and the
-machine."""
+machine; read when a run reaches the report (``describe_provenance``, a node), not when its
+pipeline is built."""
 
 from __future__ import annotations
 
@@ -44,3 +45,8 @@ def machine(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
     return ", ".join(part for part in (fields.get("model name", platform.processor()
                                                   or "unknown CPU"),
                                        f"{cores} cores", vectors) if part)
+
+
+def describe_provenance() -> dict[str, str]:
+    """The node: this run's ``commit`` (``code_version``) and ``machine``."""
+    return {"commit": code_version(), "machine": machine()}
