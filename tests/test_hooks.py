@@ -65,13 +65,13 @@ def test_requested_versions_must_exist(base_parameters, tmp_path):
 
 def test_saved_inputs_no_node_makes_must_exist(base_parameters, tmp_path):
     verdict = JSONDataset(filepath=str(tmp_path / "verdict.json"), version=Version(None, None))
-    reads = Pipeline([Node(len, ["studies.seeds.verdict", "params:x"], "n", name="count")])
+    reads = Pipeline([Node(len, ["verdict", "params:x"], "n", name="count")])
     with pytest.raises(InvalidRunRequestError) as raised:
-        _checked(base_parameters, pipeline=reads, **{"studies.seeds.verdict": verdict})
+        _checked(base_parameters, pipeline=reads, verdict=verdict)
     assert raised.value.problems == [
-        "studies.seeds.verdict: nothing saved yet, and no node of this run makes it"]
+        "verdict: nothing saved yet, and no node of this run makes it"]
     verdict.save({"answers": []})
-    _checked(base_parameters, pipeline=reads, **{"studies.seeds.verdict": verdict})
+    _checked(base_parameters, pipeline=reads, verdict=verdict)
 
 
 def _terminal() -> Console:

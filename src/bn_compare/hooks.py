@@ -11,7 +11,6 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
@@ -20,6 +19,7 @@ from rich import get_console
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 
+from bn_compare.datasets.versions import saved_file
 from bn_compare.parameters import InvalidParametersError
 
 logger = logging.getLogger(__name__)
@@ -163,22 +163,14 @@ class AnswerHook:
     def after_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
         if "verdict" not in pipeline.all_outputs():
             return
-        verdict, report = (saved_path(catalog.get(name)) for name in ("verdict", "report"))
+        verdict, report = (saved_file(catalog.get(name), or_latest=True)
+                           for name in ("verdict", "report"))
         if verdict is None:
             return
         answers = [f"  {answer['text']}" for answer in json.loads(verdict.read_text())["answers"]]
         (self._console or get_console()).print(
             "\n".join(["", "Answers:", *answers, f"Report: {report or 'not written'}"]),
             markup=False, highlight=False, soft_wrap=True)
-
-
-def saved_path(dataset: Any) -> Path | None:
-    """A versioned dataset's file this run saved, else its latest, else None."""
-    with contextlib.suppress(DatasetError):  # none saved yet
-        paths = [Path(p) for p in dataset.list_versions(full_path=True)]  # the latest first
-        version = dataset.resolve_save_version()
-        return next((p for p in paths if p.parent.name == version), paths[0] if paths else None)
-    return None
 
 
 class MemoryReleaseHook:

@@ -18,6 +18,7 @@ from typing import Any
 from kedro.framework.hooks import hook_impl
 
 from bn_compare import __version__
+from bn_compare.datasets.versions import saved_file
 
 logger = logging.getLogger(__name__)
 
@@ -198,9 +199,8 @@ class TrackingHook:
         spec = (getattr(dataset, "metadata", None) or {}).get("mlflow")
         if not spec or name in self._logged:
             return
-        version = getattr(dataset, "resolve_save_version", lambda: None)()
-        path = next((Path(p) for p in dataset.list_versions(full_path=True)
-                     if Path(p).parent.name == version), None) if version else None
+        path = saved_file(dataset)
+        version = path.parent.name if path else None
         if data is None and path is None:
             return  # not saved by this run
         self._logged.add(name)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from kedro.io import AbstractVersionedDataset
+from kedro.io import AbstractVersionedDataset, DatasetError
 from kedro.io.core import VERSION_FORMAT
 
 
@@ -31,3 +31,17 @@ def own_version_first(self: AbstractVersionedDataset) -> str | None:
     if own and self._exists_function(str(self._get_versioned_path(own))):
         return own
     return AbstractVersionedDataset.resolve_load_version(self)
+
+
+def saved_file(dataset: object, or_latest: bool = False) -> Path | None:
+    """The file of a versioned dataset that this run saved (its save version), else, with
+    ``or_latest``, its latest file; None when there is none (or it is not versioned)."""
+    if not isinstance(dataset, AbstractVersionedDataset):
+        return None
+    try:
+        paths = [Path(p) for p in dataset.list_versions(full_path=True)]  # the latest first
+    except DatasetError:  # none saved yet
+        return None
+    version = dataset.resolve_save_version()
+    own = next((p for p in paths if p.parent.name == version), None)
+    return own or (paths[0] if or_latest and paths else None)
