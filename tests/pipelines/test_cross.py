@@ -28,13 +28,14 @@ def test_the_setting_is_the_best_variants_best_in_each_group():
 def test_each_run_is_a_row_at_that_setting_and_a_stale_one_is_refused():
     runs = [{"variant": v, "seed": 1000, "namespace": f"cross__batch_size_32.{v}.seed_1000"}
             for v in ("plain", "bn")]
-    setting = {"learning_rate": 1.0, "batch_size": 32}
-    table = build_cross_table(BEST, setting, _summary(0.87), setting, _summary(0.88), runs=runs,
+    settings = pd.DataFrame([{"learning_rate": 1.0, "batch_size": 32}] * 2)  # the group's
+    summaries = pd.concat([_summary(0.87), _summary(0.88)], ignore_index=True)
+    table = build_cross_table(BEST, settings, summaries, runs=runs,
                               grid_keys=["learning_rate", "batch_size"], per=["batch_size"])
     assert table[["variant", "learning_rate", "seed", "at_best_of", "test_accuracy"]
                  ].values.tolist() == [["plain", 1.0, 1000, "bn", 0.87],
                                        ["bn", 1.0, 1000, "bn", 0.88]]
-    stale = {"learning_rate": 0.1, "batch_size": 32}
+    stale = pd.DataFrame([{"learning_rate": 0.1, "batch_size": 32}])
     with pytest.raises(ValueError, match=r"cross__batch_size_32.plain.seed_1000 was trained at "
                                          r"learning_rate=0.1, batch_size=32, but the best "
                                          r"setting is now learning_rate=1, batch_size=32"):

@@ -232,16 +232,16 @@ def test_a_confirmation_trained_at_a_setting_no_longer_best_is_refused():
     best = pd.DataFrame([{"variant": "bn", "learning_rate": 0.3}])
     summary = pd.DataFrame([{"test_accuracy": 0.9, "diverged": False}])
     runs = [{"variant": "bn", "seed": 1000, "namespace": "confirm.bn.seed_1000"}]
-    table = build_confirmation_table(best, {"learning_rate": 0.3}, summary, runs=runs,
-                                     grid_keys=KEYS)
+    table = build_confirmation_table(best, pd.DataFrame([{"learning_rate": 0.3}]), summary,
+                                     runs=runs, grid_keys=KEYS)
     assert table.to_dict("records") == [{"variant": "bn", "learning_rate": 0.3, "seed": 1000,
                                          "test_accuracy": 0.9, "diverged": False}]
     with pytest.raises(ValueError, match=r"confirm.bn.seed_1000 was trained at "
                                          r"learning_rate=0.1, but the best setting is now "
                                          r"learning_rate=0.3: run again without "
                                          r"--only-missing-outputs"):
-        build_confirmation_table(best, {"learning_rate": 0.1}, summary, runs=runs,
-                                 grid_keys=KEYS)
+        build_confirmation_table(best, pd.DataFrame([{"learning_rate": 0.1}]), summary,
+                                 runs=runs, grid_keys=KEYS)
 
 
 def _png(figure):

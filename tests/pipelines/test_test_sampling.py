@@ -54,7 +54,8 @@ def test_pairs_use_the_seeds_both_trained_and_the_same_draws_give_the_same_table
                           "seed": [r["seed"] for r in runs],
                           "diverged": [False, False, False, False, False, True]})
     statistics = StatisticsParams(resamples=200)
-    result = compute_test_sampling_intervals(table, y, *predictions, runs=runs,
+    groups = [np.stack(predictions[:3]), np.stack(predictions[3:])]  # a group per variant
+    result = compute_test_sampling_intervals(table, y, *groups, runs=runs,
                                              statistics=statistics)
     (row,) = result.to_dict("records")
     assert (row["variant"], row["versus"], row["seeds"], row["images"]) == ("bn", "plain", 2, 200)
@@ -62,6 +63,6 @@ def test_pairs_use_the_seeds_both_trained_and_the_same_draws_give_the_same_table
         [(predictions[i] == y).mean() for i in (0, 1)])
     assert row["mean_difference"] == pytest.approx(expected)
     assert row["ci_low"] < row["mean_difference"] < row["ci_high"]
-    again = compute_test_sampling_intervals(table, y, *predictions, runs=runs,
+    again = compute_test_sampling_intervals(table, y, *groups, runs=runs,
                                             statistics=statistics)
     pd.testing.assert_frame_equal(result, again)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pandas as pd
@@ -153,8 +153,8 @@ def build_confirmation_table(best_settings: pd.DataFrame, *settings_and_summarie
     """One row per confirmation run (``runs``: variant, seed, namespace), with the setting
     it trained at; refused when that is no longer its variant's best (at its ``per``
     values: a grid grown since, the confirmation reused by ``--only-missing-outputs``).
-    ``settings_and_summaries``: pairs, in the order of ``runs``, each one run's setting (a
-    mapping) and summary (a one-row table), or several runs' (two tables, a row per run)."""
+    ``settings_and_summaries``: a pair per group of runs, in the order of ``runs``: the
+    group's stacked settings and summaries (two tables, a row per run)."""
     rows = []
     for run, (setting, summary) in zip(runs, _each_run(settings_and_summaries), strict=True):
         best = best_settings[(best_settings["variant"] == run["variant"])
@@ -170,17 +170,14 @@ def build_confirmation_table(best_settings: pd.DataFrame, *settings_and_summarie
     return pd.DataFrame(rows)
 
 
-def _each_run(settings_and_summaries: Sequence[Any]) -> Iterator[tuple[Mapping[str, Any],
-                                                                      pd.DataFrame]]:
-    """Per run, its setting (a mapping) and summary (a one-row table), from pairs of one
-    run's or of several runs' (two tables, a row per run)."""
+def _each_run(settings_and_summaries: Sequence[pd.DataFrame]) -> Iterator[
+        tuple[dict[str, Any], pd.DataFrame]]:
+    """Per run, its setting (a mapping) and summary (a one-row table), from the pairs of
+    each group's stacked tables (a row per run)."""
     for settings, summaries in zip(settings_and_summaries[::2], settings_and_summaries[1::2],
                                    strict=True):
-        if isinstance(settings, Mapping):
-            yield settings, summaries
-        else:
-            yield from zip(settings.to_dict("records"),
-                           (summaries.iloc[[row]] for row in range(len(summaries))), strict=True)
+        yield from zip(settings.to_dict("records"),
+                       (summaries.iloc[[row]] for row in range(len(summaries))), strict=True)
 
 
 def compare_best_settings(

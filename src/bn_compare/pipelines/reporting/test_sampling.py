@@ -45,11 +45,11 @@ def compute_test_sampling_intervals(
     """For each pair of variants (at each value of the ``per`` keys), the difference in test
     accuracy over the seeds both trained (diverged runs left out, as in the paired t-test),
     with the bootstrap interval over seeds and test images. ``table``: the runs (the
-    comparison or the confirmation table); ``predictions``: one run's predicted classes
-    each, or several runs' (a row per run); ``runs``: variant and seed of each of those
-    runs, in order."""
+    comparison or the confirmation table); ``predictions``: each group's runs' predicted
+    classes, stacked (a row per run); ``runs``: variant and seed of each of those runs, in
+    order."""
     labels = np.asarray(y_test)
-    each_run = [row for block in predictions for row in np.atleast_2d(block)]
+    each_run = [row for group in predictions for row in group]
     correct = {(run["variant"], run["seed"], *(run[k] for k in per)): classes == labels
                for run, classes in zip(runs, each_run, strict=True)}
     rng = np.random.default_rng(statistics.bootstrap_seed)
