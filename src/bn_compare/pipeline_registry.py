@@ -30,8 +30,7 @@ def create_pipelines(matrix: RunMatrix) -> dict[str, Pipeline]:
     modules = (data_processing, training, evaluation, diagnostics, reporting, compare)
     pipelines = {m.__name__.rpartition(".")[2]: m.create_pipeline(matrix) for m in modules}
     stacking = pipelines["compare"].only_nodes_with_tags(TABLES_TAG).nodes
-    sources = [node for node in pipelines["compare"].nodes if not node.inputs]  # provenance
-    tables = pipelines["compare"].from_nodes(*(node.name for node in (*stacking, *sources)))
+    tables = pipelines["compare"].from_nodes(*(node.name for node in stacking))
     return {**pipelines, "tables": tables,
             "results": results.create_pipeline(matrix.parameters.results.studies),
             "__default__": pipelines["compare"]}

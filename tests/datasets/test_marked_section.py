@@ -20,6 +20,8 @@ def test_the_section_between_the_markers_is_loaded_and_replaced(tmp_path):
     section.save("| new |\n| rows |\n")
     assert readme.read_text() == DOCUMENT.replace("| old |\n", "| new |\n| rows |\n")
     assert section.load() == "| new |\n| rows |\n"
+    section.save("| last |")  # the end marker stays on a line of its own
+    assert section.load() == "| last |\n"
 
 
 def test_a_file_without_the_markers_is_refused_and_left_alone(tmp_path):

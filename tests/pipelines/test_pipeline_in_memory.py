@@ -80,6 +80,7 @@ def in_memory_catalog(pipeline, raw: dict, parameters) -> DataCatalog:
         datasets[f"{plot}@figure"] = datasets[f"{plot}@png"] = FigureInMemory()
     catalog = DataCatalog({**datasets, "parameters": KeptDataset(raw)})
     catalog.save("fashion_mnist_raw", synthetic_raw())
+    catalog.save("provenance", {"commit": "abc1234", "machine": "AMD EPYC, 2 cores, AVX2"})
     typed = {**dict(parameters), "variants": raw["variants"]}
     for name in pipeline.inputs():
         if name.startswith("params:"):

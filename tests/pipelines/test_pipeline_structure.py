@@ -94,4 +94,4 @@ def test_the_tables_pipeline_makes_everything_over_every_run_from_the_runs_saved
     saved = ("summary", "history", "diagnostics", "predictions", "setting", "parameters")
     read = {name for name in tables.inputs() if not name.startswith("params:")}
     model_input = {"x_train", "y_train", "x_valid", "y_valid", "x_test", "y_test"}
-    assert {name.rpartition(".")[2] for name in read} <= {*saved, *model_input}
+    assert {name.rpartition(".")[2] for name in read} <= {*saved, *model_input, "provenance"}

@@ -3,6 +3,7 @@ report contents, never recomputed; the README's answer is the page's summary."""
 
 from __future__ import annotations
 
+import pytest
 from kedro.io import DataCatalog, Version
 from kedro.runner import SequentialRunner
 
@@ -29,14 +30,16 @@ def _table(records):
     return {"schema": {"fields": [{"name": name} for name in records[0]]}, "data": records}
 
 
-def _content(study, *, commit="75ddc4c", grid=None, seeds=(42, 43, 44, 45, 46)):
+def _content(study, verdict, *, commit="75ddc4c", grid=None, seeds=(42, 43, 44, 45, 46)):
+    """A study's report content as ``build_report_content`` saves it, its answers those of
+    ``verdict`` (one run's)."""
     return {
         "seeds": list(seeds),
         "setup": {"study": study, "commit": commit, "machine": MACHINE,
                   "images": {"train": "55,000", "validation": "5,000", "test": "10,000"},
                   "training": {"optimizer": "SGD", "learning_rate": "0.001",
                                "batch_size": "32", "epochs": "10"}},
-        "verdict": {"answers": ["Does BatchNormalization help? Yes. Every variant ..."],
+        "verdict": {"answers": [answer["text"] for answer in verdict["answers"]],
                     "tolerance": ["baseline trained without diverging at learning_rate 0.01; "
                                   "diverged at 1 (3 of 3 runs)."] if grid else []},
         "grid": grid,
@@ -62,8 +65,13 @@ SEEDS_VERDICT = {"answers": [
 ]}
 
 
+def _summary(study, verdict=SEEDS_VERDICT, **content):
+    """``summarize_study`` of a study whose verdict and report content are of one run."""
+    return summarize_study(_content(study, verdict, **content), verdict)
+
+
 def test_a_study_without_a_grid_is_summarized_at_its_one_setting():
-    (row,) = summarize_study(_content("seeds"), SEEDS_VERDICT)["rows"]
+    (row,) = _summary("seeds")["rows"]
     assert row == {
         "study": "`seeds`",
         "compared at": "SGD, learning rate 0.001, batch 32; seeds 42–46",
@@ -91,7 +99,7 @@ def test_a_lead_within_the_noise_is_not_conclusive_and_a_tie_within_the_margin_i
                              "not conclusive")],
                 means={"bn_after_activation": 0.8868}, basis=basis),
     ]}
-    (row,) = summarize_study(_content("lr_sweep", grid=_grid()), verdict)["rows"]
+    (row,) = _summary("lr_sweep", verdict, grid=_grid())["rows"]
     assert row["compared at"] == ("each variant's best learning rate, on 10 confirmation "
                                   "seeds (1000–1009)")
     assert row["Does BN help?"] == "Not conclusively: +1.32 pp (CI +0.39 to +2.25)"
@@ -111,7 +119,7 @@ def test_each_value_of_confirm_per_is_a_row_of_its_own():
         answers += [_answer(HELPS, f"{basis}: {HELPS} Yes. ...", [], basis=basis),
                     _answer(BEST, f"batch_size={batch}: Best variant: baseline (the only one).",
                             [], basis=basis)]
-    rows = summarize_study(_content("batch_sweep", grid=_grid()), {"answers": answers})["rows"]
+    rows = _summary("batch_sweep", {"answers": answers}, grid=_grid())["rows"]
     assert [(row["compared at"], row["Does BN help?"], row["Best variant (test accuracy)"],
              row["Where should BN go?"]) for row in rows] == [
         ("each variant's best learning rate for batch_size=8, on 10 confirmation seeds "
@@ -136,12 +144,12 @@ def _grid():
 
 
 def test_a_studys_section_lays_out_its_answers_and_the_tables_and_sentences_behind_them():
-    section = summarize_study(_content("lr_sweep", grid=_grid()), SEEDS_VERDICT)["section"]
+    section = _summary("lr_sweep", grid=_grid())["section"]
     assert section.startswith(
         "## lr_sweep\n\n`kedro run --env=lr_sweep`: code at commit 75ddc4c, on AMD EPYC, 2 "
         "cores, AVX2; 55,000 training, 5,000 validation and 10,000 test images; SGD, "
         "learning rate 0.001, batch size 32, 10 epochs; seeds 42–46.\n\n**Answers**\n\n"
-        "- Does BatchNormalization help? Yes. Every variant ...\n\n")
+        "- Does BatchNormalization help? Yes. Every variant with BatchNormalization has ...\n")
     for part in ("| variant | setting | test accuracy [95% CI] |\n|---|---|---|\n"
                  "| baseline | learning_rate=0.1 | 0.8709 [0.8669, 0.8748] |",
                  "**How stable each choice is** (the grid's seeds resampled)\n\n"
@@ -149,21 +157,43 @@ def test_a_studys_section_lays_out_its_answers_and_the_tables_and_sentences_behi
                  "- Whether bn_after_activation: its gain",
                  "**Divergence across the grid**\n\n- baseline trained without diverging"):
         assert part in section
-    plain = summarize_study(_content("seeds"), SEEDS_VERDICT)["section"]
+    plain = _summary("seeds")["section"]
     assert ("| variant | seeds | test_accuracy | final_val_accuracy |\n|---|---|---|---|\n"
             "| baseline | 5 | 0.8213 | 0.8374 |") in plain
 
 
+def test_a_tie_beside_a_clear_lead_and_one_seed_without_intervals_are_said_as_such():
+    tie = _answer(BEST, "Best variant: a or b, equivalent ...", [
+        _difference("a", "plain", 0.02, 0.01, 0.03, "better"),
+        _difference("a", "b", 0.001, -0.002, 0.004, "equivalent")], means={"a": 0.88})
+    one_seed = _answer(WHERE, f"{WHERE} Best placement: no evidence from one seed ...", [
+        {**_difference("a", "b", 0.003, None, None, "no interval (fewer than 3 distinct "
+                                                     "values)")}])
+    (row,) = _summary("seeds", {"answers": [tie, one_seed]})["rows"]
+    assert row["Best variant (test accuracy)"] == (
+        "a (0.8800) or b, equivalent within ±0.5 pp: +0.10 pp (CI -0.20 to +0.40) over b; "
+        "better than plain")
+    assert row["Where should BN go?"] == "no evidence, a first: +0.30 pp (no interval) over b"
+
+
+def test_a_verdict_and_report_content_of_different_runs_are_refused():
+    content = _content("seeds", SEEDS_VERDICT)
+    later = {"answers": [{**SEEDS_VERDICT["answers"][0], "text": "Does ...? No. ..."},
+                         *SEEDS_VERDICT["answers"][1:]]}
+    with pytest.raises(ValueError, match=r"seeds: its latest verdict and report content are "
+                                         r"not of one run \(data/seeds/08_reporting/\)"):
+        summarize_study(content, later)
+
+
 def test_the_page_says_where_the_studies_ran_and_when_they_are_not_of_one_commit():
-    seeds = summarize_study(_content("seeds"), SEEDS_VERDICT)
-    page, summary = write_results(seeds, summarize_study(_content("ablation"), SEEDS_VERDICT))
+    seeds = _summary("seeds")
+    page, summary = write_results(seeds, _summary("ablation"))
     assert "each from its latest run: 2 studies, code at commit 75ddc4c, on AMD EPYC" in page
     assert f"## Summary\n\n{summary}\n## seeds\n" in page
     assert summary.splitlines()[:2] == [
         "| study | compared at | Does BN help? | Where should BN go? | Best variant (test "
         "accuracy) |", "|---|---|---|---|---|"]
-    page, _ = write_results(seeds, summarize_study(_content("ablation", commit="abc1234"),
-                                                   SEEDS_VERDICT))
+    page, _ = write_results(seeds, _summary("ablation", commit="abc1234"))
     assert ("not one commit and machine: seeds at 75ddc4c on AMD EPYC, 2 cores, AVX2; "
             "ablation at abc1234 on AMD EPYC, 2 cores, AVX2") in page
 
@@ -173,7 +203,8 @@ def test_the_pipeline_writes_the_page_and_the_readme_section_from_the_saved_file
     readme.write_text("# bn-compare\n\n<!-- results:start -->\nold\n<!-- results:end -->\n")
     catalog = {"results_page": TextDataset(filepath=str(tmp_path / "results.md")),
                "readme_answer": MarkedSectionDataset(filepath=str(readme), marker="results")}
-    for study, content in (("seeds", _content("seeds")), ("lr_sweep", _content("lr_sweep"))):
+    for study in ("seeds", "lr_sweep"):
+        content = _content(study, SEEDS_VERDICT)
         for name, data in (("report_content", content), ("verdict", SEEDS_VERDICT)):
             dataset = JSONDataset(filepath=str(tmp_path / study / f"{name}.json"),
                                   version=Version(None, None))

@@ -8,7 +8,7 @@ _MODULES = {"CSVDataset": "atomic", "JSONDataset": "atomic", "MatplotlibDataset"
             "TextDataset": "atomic", "FashionMNISTDataset": "fashion_mnist_dataset",
             "KerasModelDataset": "keras_model_dataset", "MarkedSectionDataset": "marked_section",
             "NumpyDataset": "numpy_dataset",
-            "PNGDataset": "png_dataset"}
+            "PNGDataset": "png_dataset", "ProvenanceDataset": "provenance"}
 __all__ = list(_MODULES)
 
 

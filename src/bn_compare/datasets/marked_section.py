@@ -18,7 +18,7 @@ class MarkedSectionDataset(TextDataset):
     def __init__(self, *, filepath: str, marker: str, **kwargs: Any) -> None:
         super().__init__(filepath=filepath, **kwargs)
         self._marker = marker
-        self._pattern = re.compile(rf"(<!-- {re.escape(marker)}:start[^\n]*-->\n)(.*?)"
+        self._pattern = re.compile(rf"(<!-- {re.escape(marker)}:start[^\n]*-->[ \t]*\n)(.*?)"
                                    rf"(<!-- {re.escape(marker)}:end -->)", re.DOTALL)
 
     def load(self) -> str:
@@ -27,7 +27,8 @@ class MarkedSectionDataset(TextDataset):
     def save(self, data: str) -> None:
         whole = super().load()
         match = self._match(whole)
-        super().save(whole[:match.start(2)] + data + whole[match.end(2):])
+        section = data if data.endswith("\n") else data + "\n"  # the end marker on its line
+        super().save(whole[:match.start(2)] + section + whole[match.end(2):])
 
     def _match(self, text: str) -> re.Match[str]:
         if (match := self._pattern.search(text)) is None:

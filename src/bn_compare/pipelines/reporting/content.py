@@ -64,7 +64,7 @@ def build_report_content(  # noqa: PLR0913 (a node: one argument per dataset, th
     """The page's content; ``training``: the settings of a run (a grid's own keys are
     shown as the grid's values), ``layers``: each variant's layer specs, ``study``: its
     name (None: the default environment), ``provenance``: this run's ``commit`` and
-    ``machine`` (``provenance.describe_provenance``)."""
+    ``machine`` (the ``provenance`` dataset)."""
     comparison, confidence = comparison_table, statistics.confidence
     seeds = sorted(comparison["seed"].unique().tolist())
     values = {key: _sorted(pd.unique(comparison[key])) for key in grid_keys}

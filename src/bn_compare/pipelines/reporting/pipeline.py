@@ -26,7 +26,6 @@ from .nodes import (
     select_best_settings,
 )
 from .plots import plot_learning_curves, plot_sweep_curves, plot_test_accuracy_intervals
-from .provenance import describe_provenance
 from .report import write_report
 from .stability import compute_selection_stability
 from .test_sampling import compute_test_sampling_intervals
@@ -108,7 +107,6 @@ def create_pipeline(matrix: RunMatrix) -> Pipeline:
              ["comparison_table", "variant_statistics", *(["best_settings"] if sweep else [])],
              "test_accuracy_intervals@figure"),
         # a grid of one point shows its settings: those of any of its runs
-        Node(describe_provenance, None, "provenance", name="describe_provenance"),
         node(build_report_content, {t: t for t in (*tables, "provenance")}, "report_content",
              data=parameters.data, training=matrix.runs[0].training, statistics=statistics,
              layers={name: [dict(layer) for layer in variant.layers]

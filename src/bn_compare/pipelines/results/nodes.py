@@ -6,7 +6,6 @@ here computes a statistic or words a finding anew."""
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,8 +27,14 @@ READING = (
 
 def summarize_study(content: dict[str, Any], verdict: dict[str, Any]) -> dict[str, Any]:
     """One study's section of the page and its summary rows (one per set of answers: a
-    study with ``confirm.per`` answers once per value)."""
+    study with ``confirm.per`` answers once per value); refused when its latest verdict and
+    report content are not of one run (a run stopped between the two)."""
     setup = content["setup"]
+    if content["verdict"]["answers"] != [answer["text"] for answer in verdict["answers"]]:
+        raise ValueError(
+            f"{setup['study']}: its latest verdict and report content are not of one run "
+            f"(data/{setup['study']}/08_reporting/): make them again, kedro run "
+            f"--env={setup['study']} --pipelines=tables")
     return {"study": setup["study"], "commit": setup["commit"], "machine": setup["machine"],
             "section": _section(content), "rows": _summary_rows(content, verdict)}
 
@@ -119,14 +124,16 @@ def _after_question(answer: dict[str, Any]) -> str:
 
 def _helps(answer: dict[str, Any] | None) -> str:
     """``Yes: with minus without +2.37 to +3.06 pp, 2 of 2 pairs better``: every variant
-    with normalization against every one without."""
+    with normalization against every one without; without numbers, the answer's first
+    sentence (``Yes: every run without BatchNormalization diverged, ...``)."""
     if answer is None:
         return "–"
-    word = re.split(r"[.:]", _after_question(answer), maxsplit=1)[0]
+    sentence = _after_question(answer).split(". ", 1)[0].removesuffix(".")
     kind = "" if "BatchNormalization" in answer["question"] else " (any normalization)"
     differences = [d for d in answer["differences"] if _finite(d["mean_difference"])]
     if not differences:
-        return word + kind
+        return sentence.replace(":", kind + ":", 1) if ":" in sentence else sentence + kind
+    word = sentence.split(":", 1)[0]
     means = [100 * d["mean_difference"] for d in differences]
     better = sum(d["finding"] == "better" for d in differences)
     if len(differences) == 1:
@@ -146,18 +153,25 @@ def _leader(answer: dict[str, Any] | None, accuracy: bool = False) -> str:
     mean = answer["means"].get(first["first"])
     leader = first["first"] + (f" ({mean:.4f})" if accuracy and _finite(mean) else "")
     findings = {d["finding"] for d in differences}
+    tied = [d for d in differences if d["finding"] == "equivalent"]
     if findings == {"better"}:
-        verdict = leader
-    elif findings <= {"better", "equivalent"}:
-        tied = ", ".join(d["second"] for d in differences if d["finding"] == "equivalent")
-        verdict = f"{leader} or {tied}, equivalent within ±{100 * first['margin']:g} pp"
+        said = f"{leader}: {_margin(first)} over {first['second']}"
+    elif tied and findings <= {"better", "equivalent"}:
+        better = [d["second"] for d in differences if d["finding"] == "better"]
+        said = (f"{leader} or {', '.join(d['second'] for d in tied)}, equivalent within "
+                f"±{100 * tied[0]['margin']:g} pp: {_margin(tied[0])} over {tied[0]['second']}"
+                + (f"; better than {', '.join(better)}" if better else ""))
+    elif not any(_finite(d.get("ci_low")) for d in differences):  # one seed: no intervals
+        said = f"no evidence, {leader} first: {_margin(first)} over {first['second']}"
     else:
-        verdict = f"not conclusive, {leader} first"
-    return f"{verdict}: {_margin(first)} over {first['second']}"
+        said = f"not conclusive, {leader} first: {_margin(first)} over {first['second']}"
+    return said
 
 
 def _margin(difference: dict[str, Any]) -> str:
     """``+0.69 pp (CI +0.46 to +0.92)``."""
+    if not _finite(difference["mean_difference"]):  # no seed where both trained
+        return "no seed where both trained"
     mean = f"{100 * difference['mean_difference']:+.2f} pp"
     if not (_finite(difference.get("ci_low")) and _finite(difference.get("ci_high"))):
         return f"{mean} (no interval)"

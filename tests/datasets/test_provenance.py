@@ -4,8 +4,9 @@ import os
 import subprocess
 
 import pytest
+from kedro.io import DatasetError
 
-from bn_compare.pipelines.reporting.provenance import code_version, machine
+from bn_compare.datasets.provenance import ProvenanceDataset, code_version, machine
 
 
 def _git(folder, *args):
@@ -40,18 +41,15 @@ def test_the_machine_is_its_cpu_its_cores_and_its_widest_vectors(tmp_path, flags
     assert machine(cpuinfo) == f"AMD EPYC, {cores} cores{vectors}"
 
 
-def test_commit_and_machine_are_read_when_a_run_reaches_the_report_not_when_it_is_built(
-        monkeypatch, params):
-    from bn_compare.pipelines.reporting import create_pipeline, provenance
-    from bn_compare.run_matrix import RunMatrix
+def test_commit_and_machine_are_read_at_each_load_of_the_dataset_which_saves_nothing(
+        monkeypatch):
+    from bn_compare.datasets import provenance
 
-    def read(*_):
-        raise AssertionError("read while the pipeline was built")
-
-    monkeypatch.setattr(provenance, "code_version", read)
-    monkeypatch.setattr(provenance, "machine", read)
-    (node,) = [n for n in create_pipeline(RunMatrix(params)).nodes if n.outputs == ["provenance"]]
     monkeypatch.setattr(provenance, "code_version", lambda: "abc1234")
     monkeypatch.setattr(provenance, "machine", lambda: "AMD EPYC, 2 cores, AVX2")
-    assert node.run({}) == {"provenance": {"commit": "abc1234",
-                                           "machine": "AMD EPYC, 2 cores, AVX2"}}
+    dataset = ProvenanceDataset()
+    assert dataset.load() == {"commit": "abc1234", "machine": "AMD EPYC, 2 cores, AVX2"}
+    monkeypatch.setattr(provenance, "code_version", lambda: "abc1234 with uncommitted changes")
+    assert dataset.load()["commit"] == "abc1234 with uncommitted changes"
+    with pytest.raises(DatasetError, match="provenance is read-only"):
+        dataset.save({"commit": "abc1234"})

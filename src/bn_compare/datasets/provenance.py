@@ -1,6 +1,6 @@
 """Where a report comes from: the git commit of the installed ``bn_compare`` source, and the
-machine; read when a run reaches the report (``describe_provenance``, a node), not when its
-pipeline is built."""
+machine, read when a run loads the ``provenance`` dataset (its report content), not when a
+pipeline or catalog is built."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import os
 import platform
 import subprocess
 from pathlib import Path
+from typing import Any, NoReturn
+
+from kedro.io import AbstractDataset, DatasetError
 
 SOURCE = Path(__file__).resolve().parent
 
@@ -47,6 +50,15 @@ def machine(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
                                        f"{cores} cores", vectors) if part)
 
 
-def describe_provenance() -> dict[str, str]:
-    """The node: this run's ``commit`` (``code_version``) and ``machine``."""
-    return {"commit": code_version(), "machine": machine()}
+class ProvenanceDataset(AbstractDataset[dict[str, str], dict[str, str]]):
+    """Read-only: ``{"commit": code_version(), "machine": machine()}`` of this process, read
+    at each load (so any slice of a pipeline that reads it has it)."""
+
+    def load(self) -> dict[str, str]:
+        return {"commit": code_version(), "machine": machine()}
+
+    def save(self, data: dict[str, str]) -> NoReturn:
+        raise DatasetError("provenance is read-only: it is the code's commit and the machine")
+
+    def _describe(self) -> dict[str, Any]:
+        return {}
