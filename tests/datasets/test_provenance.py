@@ -47,7 +47,7 @@ def test_commit_and_machine_are_read_at_each_load_of_the_dataset_which_saves_not
 
     monkeypatch.setattr(provenance, "code_version", lambda: "abc1234")
     monkeypatch.setattr(provenance, "machine", lambda: "AMD EPYC, 2 cores, AVX2")
-    dataset = ProvenanceDataset()
+    dataset = ProvenanceDataset(metadata={"kedro-viz": {"layer": "reporting"}})  # catalog's
     assert dataset.load() == {"commit": "abc1234", "machine": "AMD EPYC, 2 cores, AVX2"}
     monkeypatch.setattr(provenance, "code_version", lambda: "abc1234 with uncommitted changes")
     assert dataset.load()["commit"] == "abc1234 with uncommitted changes"

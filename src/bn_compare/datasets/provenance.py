@@ -54,6 +54,9 @@ class ProvenanceDataset(AbstractDataset[dict[str, str], dict[str, str]]):
     """Read-only: ``{"commit": code_version(), "machine": machine()}`` of this process, read
     at each load (so any slice of a pipeline that reads it has it)."""
 
+    def __init__(self, metadata: dict[str, Any] | None = None) -> None:
+        self.metadata = metadata  # Kedro-Viz's, as the catalog gives it
+
     def load(self) -> dict[str, str]:
         return {"commit": code_version(), "machine": machine()}
 
