@@ -32,11 +32,13 @@ def _checked(raw, run_params=None, pipeline=Pipeline([]), **datasets):
     hook.before_pipeline_run(run_params or {}, pipeline, DataCatalog(datasets))
 
 
-def test_the_input_check_reports_every_keras_problem(base_parameters):
+def test_the_input_check_reports_every_keras_problem_of_a_run_that_trains(base_parameters):
+    raw = _with_training(base_parameters, optimizer="SGDD", loss="nope")
     with pytest.raises(InvalidParametersError) as raised:
-        _checked(_with_training(base_parameters, optimizer="SGDD", loss="nope"))
+        _checked(raw, pipeline=create_pipeline(context_for(raw).run_matrix))
     assert raised.value.problems == ["training.optimizer: 'SGDD' is not a Keras optimizer name",
                                      "training.loss: 'nope' is not a Keras loss name"]
+    _checked(raw)  # a run that trains nothing (make results) neither checks nor needs Keras
 
 
 def test_the_input_check_reads_the_raw_files_when_the_run_needs_them(base_parameters,

@@ -12,6 +12,8 @@ import sys
 
 import pandas as pd
 import pytest
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.pipeline import Node, Pipeline
 from kedro.runner import SequentialRunner
 
 from bn_compare.runner import ThreadRunner
@@ -25,7 +27,7 @@ from bn_compare.tracking import (
     metric_values,
     tracking_uri,
 )
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, context_for
 from tests.pipelines.test_pipeline_in_memory import run_in_memory
 
 VARIANTS = ["baseline", "bn_after_activation"]
@@ -195,6 +197,19 @@ def test_a_store_that_fails_mid_run_warns_once_and_the_run_says_so_at_its_end(ca
         hook.after_pipeline_run(Pipeline([]))
 
 
+def test_a_run_that_makes_nothing_mlflow_logs_opens_no_run(base_parameters, store):
+    """``make results``: a page and a README section, no training to track."""
+    from mlflow import MlflowClient
+
+    hook = TrackingHook()
+    hook.after_context_created(context_for({**base_parameters, "tracking": {
+        "enabled": True, "uri": store, "experiment": "nothing-logged"}}))
+    page = Pipeline([Node(len, "verdict", "page", name="write_page")])
+    hook.before_pipeline_run({"run_id": "x"}, page, DataCatalog({"page": MemoryDataset()}))
+    hook.after_pipeline_run(page)
+    assert MlflowClient(store).get_experiment_by_name("nothing-logged") is None
+
+
 def test_tracking_off_imports_nothing_and_writes_nothing(base_parameters, tmp_path):
     script = f"""
 import sys
@@ -205,7 +220,7 @@ from tests.conftest import context_for
 hook = TrackingHook()
 hook.after_context_created(context_for({{**{base_parameters!r},
                                          "tracking": {{"enabled": False}}}}, {str(tmp_path)!r}))
-hook.before_pipeline_run({{"run_id": "x"}}, DataCatalog())
+hook.before_pipeline_run({{"run_id": "x"}}, Pipeline([]), DataCatalog())
 hook.after_pipeline_run(Pipeline([]))
 print("mlflow" in sys.modules)
 """

@@ -57,6 +57,12 @@ def unsaved_inputs(catalog: Any, pipeline: Any, load_versions: dict[str, str] | 
     return problems
 
 
+def training_nodes(matrix: Any, pipeline: Any) -> dict[str, Any]:
+    """The nodes of ``pipeline`` that train, by name: each one's run of the matrix."""
+    runs = {f"{run.namespace}.train_model": run for run in matrix.trainings}
+    return {node.name: runs[node.name] for node in pipeline.nodes if node.name in runs}
+
+
 class InvalidRunRequestError(ValueError):
     """What the run was asked to load does not exist."""
 
@@ -66,29 +72,31 @@ class InvalidRunRequestError(ValueError):
 
 
 class InputCheckHook:
-    """Refuse versions that do not exist, parameters Keras cannot use and bad raw data
-    before the first node runs."""
+    """Refuse versions that do not exist, inputs never saved, parameters Keras cannot use
+    (in a run that trains) and bad raw data before the first node runs."""
 
     @hook_impl
     def after_context_created(self, context: Any) -> None:
-        self.parameters = context.run_matrix.parameters
+        self._matrix = context.run_matrix
 
     @hook_impl(tryfirst=True)  # before tracking opens a run: a refused run leaves none
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any,
                             catalog: Any) -> None:
-        from bn_compare.pipelines.training.checks import keras_problems  # imports TensorFlow
-
         requested = run_params.get("load_versions")
         if problems := (version_problems(catalog, requested)
                         or unsaved_inputs(catalog, pipeline, requested)):
             raise InvalidRunRequestError(problems)
-        if problems := keras_problems(self.parameters):
-            raise InvalidParametersError(problems)
+        trains, parameters = bool(training_nodes(self._matrix, pipeline)), self._matrix.parameters
+        if trains:  # TensorFlow only for a run that trains (not make results)
+            from bn_compare.pipelines.training.checks import keras_problems
+
+            if problems := keras_problems(parameters):
+                raise InvalidParametersError(problems)
         if RAW_DATA in pipeline.inputs():
             catalog.load(RAW_DATA)  # every check of the raw files
-        logger.info("Inputs checked: variants %s; seeds %s",
-                    ", ".join(self.parameters.variants),
-                    ", ".join(map(str, self.parameters.training.seeds)))
+        if trains:
+            logger.info("Inputs checked: variants %s; seeds %s", ", ".join(parameters.variants),
+                        ", ".join(map(str, parameters.training.seeds)))
 
 
 class ProgressHook:
@@ -110,14 +118,14 @@ class ProgressHook:
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any,
                             catalog: Any) -> None:
-        runs = {f"{run.namespace}.train_model": run.training for run in self._matrix.trainings}
+        runs = training_nodes(self._matrix, pipeline)
         nodes = [n for n in pipeline.nodes if n.name in runs]
         if run_params.get("only_missing_outputs"):  # Kedro's rule, for file outputs
             nodes = [n for n in nodes if not all(catalog.exists(o) for o in n.outputs)]
         images = self._matrix.parameters.data.split_sizes["train"]
         # a confirmation counts at its settings outside the grid (its setting is chosen later)
-        self._waiting = {n.name: runs[n.name].epochs * math.ceil(images / runs[n.name].batch_size)
-                         for n in nodes}
+        self._waiting = {n.name: runs[n.name].training.epochs
+                         * math.ceil(images / runs[n.name].training.batch_size) for n in nodes}
         self._total, self._done, self._start = len(nodes), 0, self._clock()
         console = self._console or get_console()  # Kedro's log lines print above the bar
         if nodes and console.is_terminal:

@@ -142,6 +142,11 @@ def parent_tags(run_params: Mapping[str, Any], project: Path) -> dict[str, str]:
             **({"mlflow.source.git.commit": commit} if commit else {})}
 
 
+def _logged_as(catalog: Any, name: str) -> dict[str, Any] | None:
+    """How MLflow logs dataset ``name``: its ``metadata.mlflow`` in the catalog."""
+    return (getattr(catalog.get(name), "metadata", None) or {}).get("mlflow")
+
+
 class TrackingHook:
     """Tracks each ``kedro run`` in MLflow (``tracking.*`` parameters): see above."""
 
@@ -158,11 +163,13 @@ class TrackingHook:
         self._trainings = {run.namespace: run for run in self._matrix.trainings}
 
     @hook_impl
-    def before_pipeline_run(self, run_params: dict[str, Any], catalog: Any) -> None:
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any,
+                            catalog: Any) -> None:
         self._finish("KILLED")  # a run a notebook interrupted, still open
         settings = self._matrix.parameters.tracking
-        if not settings.enabled:
-            return
+        if not settings.enabled or not any(_logged_as(catalog, name)
+                                           for name in pipeline.all_outputs()):
+            return  # off, or nothing to log (make results)
         uri = tracking_uri(settings.uri, self._project)
         tracker = Tracker.connect(uri, settings.experiment, self._project)
         self._run_id = self._save_version or str(run_params.get("run_id"))
@@ -195,8 +202,7 @@ class TrackingHook:
 
     def _log(self, name: str, data: Any = None) -> None:
         """A declared dataset, once: ``data`` as saved here, or this run's saved file."""
-        dataset = self._catalog.get(name)
-        spec = (getattr(dataset, "metadata", None) or {}).get("mlflow")
+        dataset, spec = self._catalog.get(name), _logged_as(self._catalog, name)
         if not spec or name in self._logged:
             return
         path = saved_file(dataset)
