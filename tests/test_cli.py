@@ -8,6 +8,7 @@ tests/test_hooks.py, raw files in tests/datasets/, tracking in tests/test_tracki
 from __future__ import annotations
 
 import signal
+import threading
 
 import pytest
 from click.testing import CliRunner
@@ -26,6 +27,9 @@ def project(tmp_path_factory):
     return make_project_copy(tmp_path_factory.mktemp("cli") / "project")
 
 
+IMPORTED = []  # each time the CLI started importing TensorFlow and SciPy ahead of the run
+
+
 @pytest.fixture
 def fake_run(monkeypatch, tmp_path):
     """The CLI, with Kedro's ``run`` replaced by ``callback``, in a folder whose conf/
@@ -34,11 +38,16 @@ def fake_run(monkeypatch, tmp_path):
         (tmp_path / "conf" / env).mkdir(parents=True)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("KEDRO_ENV", raising=False)
-    monkeypatch.setattr(cli, "_import_slow_modules", lambda: None)
+    monkeypatch.setattr(cli, "_import_slow_modules", lambda: IMPORTED.append(True))
+    IMPORTED.clear()
 
     def invoke(callback, *args):
         monkeypatch.setattr(cli.kedro_run, "callback", callback)
-        return CliRunner().invoke(cli.run, list(args))
+        result = CliRunner().invoke(cli.run, list(args))
+        for thread in threading.enumerate():
+            if thread.name == "imports":
+                thread.join()
+        return result
 
     return invoke
 
@@ -78,6 +87,13 @@ def test_the_projects_runner_is_the_default_and_kedros_command_keeps_its_own(fak
     assert fake_run(lambda **request: requests.append(request)).exit_code == 0
     assert requests[0]["runner"] == "bn_compare.runner.ThreadRunner"
     assert theirs.default is None
+
+
+def test_tensorflow_is_imported_ahead_of_a_run_but_not_of_make_results(fake_run):
+    assert fake_run(lambda **_: None, "--pipelines=results").exit_code == 0
+    assert IMPORTED == []
+    assert fake_run(lambda **_: None, "--pipelines=results,tables").exit_code == 0
+    assert IMPORTED == [True]
 
 
 def test_an_environment_a_runner_and_pipelines_that_do_not_exist_stop_it_before_kedro(

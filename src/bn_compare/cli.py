@@ -66,8 +66,10 @@ def refusal(error: Exception) -> str | None:
 def _run(verbose: bool = False, **kwargs: Any) -> Any:
     if found := problems(kwargs):
         raise click.ClickException("\n".join(found))
-    # The slow imports (seconds) overlap Kedro's start: configuration, catalog, hooks
-    threading.Thread(target=_import_slow_modules, name="imports", daemon=True).start()
+    # The slow imports (seconds) overlap Kedro's start: configuration, catalog, hooks;
+    # the studies' page (make results) needs none of them
+    if {kwargs.get("pipeline"), *(kwargs.get("pipelines") or [])} - {None} != {"results"}:
+        threading.Thread(target=_import_slow_modules, name="imports", daemon=True).start()
     try:
         with interruption.signals_stop_the_run():
             return kedro_run.callback(**kwargs)
