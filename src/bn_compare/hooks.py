@@ -57,10 +57,10 @@ def unsaved_inputs(catalog: Any, pipeline: Any, load_versions: dict[str, str] | 
     return problems
 
 
-def training_nodes(matrix: Any, pipeline: Any) -> dict[str, Any]:
-    """The nodes of ``pipeline`` that train, by name: each one's run of the matrix."""
+def training_nodes(matrix: Any, pipeline: Any) -> dict[Any, Any]:
+    """The nodes of ``pipeline`` that train, each with its run of the matrix."""
     runs = {f"{run.namespace}.train_model": run for run in matrix.trainings}
-    return {node.name: runs[node.name] for node in pipeline.nodes if node.name in runs}
+    return {node: runs[node.name] for node in pipeline.nodes if node.name in runs}
 
 
 class InvalidRunRequestError(ValueError):
@@ -119,13 +119,13 @@ class ProgressHook:
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any,
                             catalog: Any) -> None:
         runs = training_nodes(self._matrix, pipeline)
-        nodes = [n for n in pipeline.nodes if n.name in runs]
+        nodes = list(runs)
         if run_params.get("only_missing_outputs"):  # Kedro's rule, for file outputs
             nodes = [n for n in nodes if not all(catalog.exists(o) for o in n.outputs)]
         images = self._matrix.parameters.data.split_sizes["train"]
         # a confirmation counts at its settings outside the grid (its setting is chosen later)
-        self._waiting = {n.name: runs[n.name].training.epochs
-                         * math.ceil(images / runs[n.name].training.batch_size) for n in nodes}
+        self._waiting = {n.name: runs[n].training.epochs
+                         * math.ceil(images / runs[n].training.batch_size) for n in nodes}
         self._total, self._done, self._start = len(nodes), 0, self._clock()
         console = self._console or get_console()  # Kedro's log lines print above the bar
         if nodes and console.is_terminal:
