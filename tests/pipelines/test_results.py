@@ -3,6 +3,9 @@ report contents, never recomputed; the README's answer is the page's summary."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+
 import pytest
 from kedro.io import DataCatalog, Version
 from kedro.runner import SequentialRunner
@@ -225,3 +228,24 @@ def test_the_readmes_answer_is_the_generated_summary():
     page = (PROJECT_ROOT / "docs" / "results.md").read_text()
     assert f"## Summary\n\n{section}\n" in page, (
         "README.md's answer differs from docs/results.md's summary: run make results")
+
+
+def _committed(study: str, name: str) -> dict:
+    """``data/<study>/08_reporting/<name>.json`` as committed with the page (``git add -f``):
+    one version, whatever later runs have saved in this working tree."""
+    listed = subprocess.run(
+        ["git", "ls-files", f"data/{study}/08_reporting/{name}.json"], cwd=PROJECT_ROOT,
+        capture_output=True, text=True, check=True).stdout.split()
+    assert len(listed) == 1, f"{study}: {len(listed)} committed versions of {name}.json"
+    return json.loads((PROJECT_ROOT / listed[0]).read_text())
+
+
+def test_the_committed_page_is_what_make_results_writes_from_the_committed_verdicts(
+        base_parameters):
+    studies = base_parameters["results"]["studies"]
+    page, _ = write_results(*(summarize_study(_committed(study, "report_content"),
+                                              _committed(study, "verdict"))
+                              for study in studies))
+    assert page == (PROJECT_ROOT / "docs" / "results.md").read_text(), (
+        "docs/results.md is not what make results writes from the committed verdicts: run "
+        "make results and commit both the page and data/<study>/08_reporting/ (git add -f)")
