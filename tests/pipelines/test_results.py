@@ -231,13 +231,13 @@ def test_the_readmes_answer_is_the_generated_summary():
 
 
 def _committed(study: str, name: str) -> dict:
-    """``data/<study>/08_reporting/<name>.json`` as committed with the page (``git add -f``):
-    one version, whatever later runs have saved in this working tree."""
+    """The latest committed version of ``data/<study>/08_reporting/<name>.json`` (``git add
+    -f``), whatever later runs have saved in this working tree; Kedro's versions sort by time."""
     listed = subprocess.run(
         ["git", "ls-files", f"data/{study}/08_reporting/{name}.json"], cwd=PROJECT_ROOT,
         capture_output=True, text=True, check=True).stdout.split()
-    assert len(listed) == 1, f"{study}: {len(listed)} committed versions of {name}.json"
-    return json.loads((PROJECT_ROOT / listed[0]).read_text())
+    assert listed, f"{study}: no committed version of {name}.json"
+    return json.loads((PROJECT_ROOT / max(listed)).read_text())
 
 
 def test_the_committed_page_is_what_make_results_writes_from_the_committed_verdicts(
